@@ -1,0 +1,66 @@
+/** Shared bits of the benchmarks: machine description, databases, child CLI runs, CPU time. */
+import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { cpus, totalmem } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import pg from 'pg';
+
+export function machine(): string {
+  const model = cpus()[0]?.model.trim() ?? 'unknown CPU';
+  return `${cpus().length} cores (${model}), ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}, ${process.platform}/${process.arch}`;
+}
+
+export function adminDatabaseUrl(): string {
+  return process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+}
+
+export async function ensureDatabase(admin: string, name: string, fresh: boolean): Promise<string> {
+  const c = new pg.Client({ connectionString: admin });
+  await c.connect();
+  try {
+    const exists = (await c.query('SELECT 1 FROM pg_database WHERE datname = $1', [name])).rowCount! > 0;
+    if (fresh && exists) await c.query(`DROP DATABASE ${name} WITH (FORCE)`);
+    if (fresh || !exists) await c.query(`CREATE DATABASE ${name}`);
+  } finally {
+    await c.end();
+  }
+  const u = new URL(admin);
+  u.pathname = `/${name}`;
+  return u.toString();
+}
+
+/** User + system CPU seconds of a live process (Linux /proc). */
+export function cpuSeconds(pid: number): number {
+  const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return (Number(f[11]) + Number(f[12])) / 100; // utime, stime in clock ticks (100 Hz)
+}
+
+const CLI = fileURLToPath(new URL('../src/cli/main.ts', import.meta.url));
+
+/** Runs the CLI under tsx as a child; reports its output and CPU time (from /proc just before exit). */
+export function runCli(
+  args: string[],
+): Promise<{ code: number | null; stdout: string; stderr: string; cpuSeconds: number }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', CLI, ...args], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, LOG_LEVEL: 'warn' },
+  });
+  let stdout = '';
+  let stderr = '';
+  let cpu = 0;
+  const sampler = setInterval(() => {
+    try {
+      cpu = cpuSeconds(child.pid!);
+    } catch {
+      // exited
+    }
+  }, 100);
+  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  return new Promise((resolve) => {
+    child.once('exit', (code) => {
+      clearInterval(sampler);
+      resolve({ code, stdout, stderr, cpuSeconds: cpu });
+    });
+  });
+}

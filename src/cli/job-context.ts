@@ -1,0 +1,150 @@
+/**
+ * Wiring: the validated job config → source, sink, state store and engine spec. The only place
+ * that knows which driver backs which port.
+ */
+import { Registry } from 'prom-client';
+import { ConfigError } from '../common/errors.js';
+import type { Logger } from '../common/logger.js';
+import type { JobConfig } from '../config/index.js';
+import type { CursorStore } from '../engine/cursor.js';
+import type { JobSpec } from '../engine/types.js';
+import { type CeptraClientOptions, type CeptraSink, createCeptraSink } from '../sinks/ceptra/index.js';
+import { createPostgresSource, type PostgresSource } from '../sources/postgres/index.js';
+import type { PartitionInfo } from '../sources/source.js';
+
+export function spanOf(config: JobConfig): { startNs: bigint; endNs: bigint } {
+  return { startNs: config.windows[0]!.startNs, endNs: config.windows[config.windows.length - 1]!.endNs };
+}
+
+/** What building a source and a sink needs: JSON-safe, so it can be handed to a worker thread. */
+export interface PortsConfig {
+  job: string;
+  source: JobConfig['source'];
+  target: JobConfig['target'];
+  flow: Pick<JobConfig['flow'], 'parallelPartitions'>;
+  guardrails: Pick<JobConfig['guardrails'], 'allowSort' | 'routing'>;
+}
+
+export function portsConfig(config: JobConfig, readers = config.flow.parallelPartitions): PortsConfig {
+  return {
+    job: config.job,
+    source: config.source,
+    target: config.target,
+    flow: { parallelPartitions: readers },
+    guardrails: { allowSort: config.guardrails.allowSort, routing: config.guardrails.routing },
+  };
+}
+
+export async function openSource(config: PortsConfig, logger: Logger): Promise<PostgresSource> {
+  const s = config.source;
+  const c = s.columns;
+  return createPostgresSource(
+    {
+      url: s.url,
+      table: s.table,
+      columns: {
+        partition: c.partition,
+        eventTime: c.event_time,
+        eventId: c.event_id,
+        key: c.key,
+        payload: c.payload,
+        schemaKey: c.schema_key,
+      },
+      ...(s.eventTimeUnit ? { eventTimeUnit: s.eventTimeUnit } : {}),
+      partitions: s.partitions === 'all' ? 'all' : [...s.partitions],
+      ceptraPartitions: config.target.partitions,
+      readMethod: s.readMethod,
+      fetchRows: s.fetchRows,
+      allowSort: config.guardrails.allowSort,
+      routingPolicy: config.guardrails.routing,
+      // One reader connection per partition streamed at once, plus one for planning queries.
+      poolSize: config.flow.parallelPartitions + 1,
+    },
+    { logger },
+  );
+}
+
+export async function openSink(
+  config: PortsConfig,
+  logger: Logger,
+  registry?: Registry,
+): Promise<CeptraSink> {
+  const t = config.target;
+  const opts: Partial<CeptraClientOptions> = {
+    url: t.url,
+    mode: t.mode,
+    connections: t.connections,
+    pipelining: t.pipelining,
+    headersTimeoutMs: t.timeoutMs,
+    bodyTimeoutMs: t.timeoutMs,
+    maxRetryDurationMs: t.outageDeadlineMs,
+    batchEncoding: t.format,
+    job: config.job,
+    registry,
+    logger,
+    ...(t.tls
+      ? {
+          tls: {
+            ...(t.tls.ca ? { ca: { path: t.tls.ca } } : {}),
+            ...(t.tls.cert ? { cert: { path: t.tls.cert } } : {}),
+            ...(t.tls.key ? { key: { path: t.tls.key } } : {}),
+            rejectUnauthorized: t.tls.rejectUnauthorized,
+            ...(t.tls.servername ? { servername: t.tls.servername } : {}),
+          },
+        }
+      : {}),
+  };
+  try {
+    return await createCeptraSink(opts);
+  } catch (err) {
+    if (err instanceof ConfigError) throw err;
+    throw new ConfigError(
+      'target.url',
+      `cannot reach the CEPtra target at ${t.url} (${(err as Error).message}); check the URL, that the cluster (or \`ceptra-replay sim\`) is up, and TLS settings`,
+      { cause: err },
+    );
+  }
+}
+
+export function jobSpec(config: JobConfig, partitions: number[]): JobSpec {
+  return {
+    job: config.job,
+    windows: config.windows.map((w) => ({ ...w })),
+    partitions,
+    batchSize: config.flow.batchSize,
+    maxInFlight: config.flow.maxInFlight,
+    readBatchSize:
+      config.flow.mode === 'adaptive'
+        ? Math.max(config.flow.batchSize, config.flow.maxBatch)
+        : config.flow.batchSize,
+    parallelPartitions: config.flow.parallelPartitions,
+    commitIntervalMs: config.flow.commitIntervalMs,
+    commitEveryBatches: config.flow.commitEveryBatches,
+    ...(config.verify.enabled
+      ? { fold: { paneNs: config.verify.paneNs, metrics: config.verify.metrics } }
+      : {}),
+  };
+}
+
+/**
+ * Partitions the job covers: configured list, or every partition present in any window. With
+ * `partitions: all` the per-window estimates it had to read come back too, so the planner does
+ * not read them a second time.
+ */
+export async function scanPartitions(
+  config: JobConfig,
+  source: PostgresSource,
+): Promise<{ ids: number[]; perWindow?: PartitionInfo[][] }> {
+  if (config.source.partitions !== 'all') return { ids: [...config.source.partitions].sort((a, b) => a - b) };
+  const perWindow: PartitionInfo[][] = [];
+  for (const w of config.windows) perWindow.push(await source.partitions(w));
+  const ids = new Set(perWindow.flat().map((p) => p.partition));
+  return { ids: [...ids].sort((a, b) => a - b), perWindow };
+}
+
+export async function resolvePartitions(config: JobConfig, source: PostgresSource): Promise<number[]> {
+  return (await scanPartitions(config, source)).ids;
+}
+
+export type { CursorStore };
+export { Registry };

@@ -1,0 +1,25 @@
+/**
+ * The factories a pool worker builds its source and sink from (named to the engine by module
+ * URL, so the engine itself never imports a driver). One spec per job; cached per worker thread.
+ */
+import { createLogger } from '../common/logger.js';
+import type { WorkerHooks, WorkerPorts } from '../engine/pool/worker.js';
+import { openSink, openSource, type PortsConfig } from './job-context.js';
+
+export async function createWorkerPorts(spec: unknown, hooks: WorkerHooks): Promise<WorkerPorts> {
+  const config = spec as PortsConfig;
+  const logger = createLogger({ level: process.env.LOG_LEVEL ?? 'warn' }).child({
+    job: config.job,
+    thread: 'worker',
+  });
+  const source = await openSource(config, logger);
+  const sink = await openSink(config, logger);
+  sink.onAttempt = hooks.onAttempt;
+  return { source, sink };
+}
+
+/** The worker entry module (sibling file, .ts from sources, .js when built). */
+export const POOL_WORKER_FILE = new URL(
+  `./pool-worker${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`,
+  import.meta.url,
+).href;

@@ -1,0 +1,205 @@
+import { availableParallelism } from 'node:os';
+import { type MetricDef, validateMetricDef } from '../monoid/index.js';
+/**
+ * Semantic checks and resolution of a structurally valid job file: exact times and durations,
+ * window order, maxWindow, pane alignment, the safety lag, URLs and identifiers.
+ */
+import type { TimeWindow } from '../sources/source.js';
+import { parseDurationNs } from './duration.js';
+import { IDENTIFIER_PATTERN, JOB_ID_PATTERN, TABLE_PATTERN } from './options.js';
+import type { Problem } from './problems.js';
+import { show } from './problems.js';
+import type { JobFileParsed } from './schema.js';
+import { parseRfc3339Ns } from './time.js';
+import type { GuardrailsConfig, JobConfig, SourceConfig, TargetConfig, VerifyConfig } from './types.js';
+import { resolveWindows } from './windows.js';
+
+const NS_PER_MS = 1_000_000n;
+
+export interface ResolveContext {
+  problems: Problem[];
+  warnings: string[];
+  nowNs: bigint;
+}
+
+function duration(value: string | number, path: string, ctx: ResolveContext): bigint {
+  const r = parseDurationNs(value);
+  if (r.ok) return r.value;
+  ctx.problems.push({ path, message: `${r.error} (got ${show(value)})` });
+  return 0n;
+}
+
+function durationMs(value: string | number, path: string, ctx: ResolveContext): number {
+  const ns = duration(value, path, ctx);
+  if (ns % NS_PER_MS !== 0n) {
+    ctx.problems.push({ path, message: `must be a whole number of milliseconds (got ${show(value)})` });
+  }
+  return Number(ns / NS_PER_MS);
+}
+
+function checkUrl(
+  url: string,
+  path: string,
+  protocols: readonly string[],
+  example: string,
+  ctx: ResolveContext,
+) {
+  let ok = false;
+  try {
+    ok = protocols.includes(new URL(url).protocol);
+  } catch {
+    ok = false;
+  }
+  if (!ok) {
+    const masked = url.replace(/\/\/([^:@/]*):[^@/]*@/, '//$1:***@');
+    ctx.problems.push({
+      path,
+      message: `expected a URL with scheme ${protocols.map((p) => p.slice(0, -1)).join(' or ')}, like ${example} (got ${show(masked)})`,
+    });
+  }
+}
+
+function resolveGuardrails(g: JobFileParsed['guardrails'], ctx: ResolveContext): GuardrailsConfig {
+  const paneSizeNs = duration(g.paneSize, 'guardrails.paneSize', ctx);
+  if (paneSizeNs === 0n)
+    ctx.problems.push({ path: 'guardrails.paneSize', message: 'must be greater than 0 (e.g. 250ms)' });
+  return {
+    maxWindowNs: duration(g.maxWindow, 'guardrails.maxWindow', ctx),
+    safetyLagNs: duration(g.safetyLag, 'guardrails.safetyLag', ctx),
+    paneSizeNs,
+    align: g.align,
+    allowSort: g.allowSort,
+    routing: g.routing,
+    rate: g.rate,
+    onPoison: g.onPoison,
+    maxDeadLetters: g.maxDeadLetters,
+  };
+}
+
+function resolveSource(s: JobFileParsed['source'], ctx: ResolveContext): SourceConfig {
+  checkUrl(s.url, 'source.url', ['postgres:', 'postgresql:'], 'postgres://user@127.0.0.1:5432/db', ctx);
+  if (!TABLE_PATTERN.test(s.table)) {
+    ctx.problems.push({
+      path: 'source.table',
+      message: `expected a table name or schema.table (got ${show(s.table)})`,
+    });
+  }
+  for (const [name, col] of Object.entries(s.columns)) {
+    if (typeof col === 'string' && !IDENTIFIER_PATTERN.test(col)) {
+      ctx.problems.push({
+        path: `source.columns.${name}`,
+        message: `expected a column name (got ${show(col)})`,
+      });
+    }
+  }
+  if (Array.isArray(s.partitions) && new Set(s.partitions).size !== s.partitions.length) {
+    ctx.problems.push({
+      path: 'source.partitions',
+      message: `lists a partition twice (got ${show(s.partitions)})`,
+    });
+  }
+  return {
+    ...s,
+    partitions: Array.isArray(s.partitions) ? [...s.partitions].sort((a, b) => a - b) : 'all',
+  };
+}
+
+function resolveTarget(t: JobFileParsed['target'], ctx: ResolveContext): TargetConfig {
+  checkUrl(t.url, 'target.url', ['http:', 'https:'], 'http://127.0.0.1:7070', ctx);
+  const timeoutMs = durationMs(t.timeoutMs, 'target.timeoutMs', ctx);
+  if (timeoutMs <= 0)
+    ctx.problems.push({ path: 'target.timeoutMs', message: 'must be greater than 0 (e.g. 30s)' });
+  if (t.tls && t.url.startsWith('http:')) {
+    ctx.warnings.push('target.tls is set but target.url is http://; the TLS settings are ignored');
+  }
+  const outageDeadlineMs = durationMs(t.outageDeadlineMs, 'target.outageDeadlineMs', ctx);
+  return { ...t, timeoutMs, outageDeadlineMs };
+}
+
+export function resolveJob(file: JobFileParsed, sourceName: string, ctx: ResolveContext): JobConfig {
+  if (!JOB_ID_PATTERN.test(file.job)) {
+    ctx.problems.push({
+      path: 'job',
+      message: `expected 1-100 characters from A-Z a-z 0-9 . _ - (got ${show(file.job)}); e.g. gap-2025-08-01`,
+    });
+  }
+  const guardrails = resolveGuardrails(file.guardrails, ctx);
+  let windows: TimeWindow[] = [];
+  if (file.window && file.windows) {
+    ctx.problems.push({
+      path: 'windows',
+      message: 'window and windows are both set; keep exactly one of them',
+    });
+  } else if (!file.window && !file.windows) {
+    ctx.problems.push({
+      path: 'window',
+      message: 'is required: set window: { start, end } (or windows: [{ start, end }, …])',
+    });
+  } else {
+    const raw = file.window
+      ? [{ w: file.window, path: 'window' }]
+      : file.windows!.map((w, i) => ({ w, path: `windows[${i}]` }));
+    const parsed = raw.map(({ w, path }) => {
+      const s = parseRfc3339Ns(w.start);
+      const e = parseRfc3339Ns(w.end);
+      if (!s.ok) ctx.problems.push({ path: `${path}.start`, message: `${s.error} (got ${show(w.start)})` });
+      if (!e.ok) ctx.problems.push({ path: `${path}.end`, message: `${e.error} (got ${show(w.end)})` });
+      return s.ok && e.ok ? { startNs: s.value, endNs: e.value, path, text: w } : null;
+    });
+    if (parsed.every((p) => p !== null) && ctx.problems.length === 0)
+      windows = resolveWindows(parsed, guardrails, ctx);
+  }
+  const flow = {
+    ...file.flow,
+    commitIntervalMs: durationMs(file.flow.commitIntervalMs, 'flow.commitIntervalMs', ctx),
+    targetApplyLagMs: durationMs(file.flow.targetApplyLagMs, 'flow.targetApplyLagMs', ctx),
+    lagPollIntervalMs: durationMs(file.flow.lagPollIntervalMs, 'flow.lagPollIntervalMs', ctx),
+    replicationLagLimitMs: durationMs(file.flow.replicationLagLimitMs, 'flow.replicationLagLimitMs', ctx),
+  };
+  if (flow.minBatch > flow.maxBatch) {
+    ctx.problems.push({
+      path: 'flow.minBatch',
+      message: `must be ≤ flow.maxBatch (got ${flow.minBatch} > ${flow.maxBatch})`,
+    });
+  }
+  return {
+    job: file.job,
+    windows,
+    source: resolveSource(file.source, ctx),
+    target: resolveTarget(file.target, ctx),
+    workers: file.workers === 'auto' ? availableParallelism() : file.workers,
+    flow,
+    state: file.state,
+    guardrails,
+    verify: resolveVerify(file.verify, ctx),
+    warnings: ctx.warnings,
+    sourceName,
+  };
+}
+
+function resolveVerify(v: JobFileParsed['verify'], ctx: ResolveContext): VerifyConfig {
+  const paneNs = duration(v.paneSize, 'verify.paneSize', ctx);
+  if (paneNs <= 0n)
+    ctx.problems.push({ path: 'verify.paneSize', message: 'must be greater than 0 (e.g. 250ms)' });
+  const metrics = v.metrics.map((m, i) => {
+    const def = Object.fromEntries(
+      Object.entries(m).filter(([, x]) => x !== undefined),
+    ) as unknown as MetricDef;
+    try {
+      validateMetricDef(def, `verify.metrics[${i}]`);
+    } catch (e) {
+      ctx.problems.push({
+        path: `verify.metrics[${i}]`,
+        message: (e as Error).message.replace(/^verify\.metrics\[\d+\][^:]*: /, ''),
+      });
+    }
+    return def;
+  });
+  const names = new Set<string>(['ingest_events_total', 'ingest_payload_bytes']);
+  metrics.forEach((m, i) => {
+    if (names.has(m.name))
+      ctx.problems.push({ path: `verify.metrics[${i}].name`, message: `duplicate metric name "${m.name}"` });
+    names.add(m.name);
+  });
+  return { enabled: v.enabled, paneNs: paneNs > 0n ? paneNs : 250_000_000n, metrics };
+}

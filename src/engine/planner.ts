@@ -1,0 +1,130 @@
+/**
+ * The dry run: what a `run` would do, per partition, before anything is sent. The JSON form of
+ * the result is the plan artifact (`plan --json out.json`).
+ */
+import type { PartitionInfo, Source } from '../sources/source.js';
+import type { CursorStore } from './cursor.js';
+import type { JobSpec } from './types.js';
+
+export interface PartitionPlan {
+  partition: number;
+  rows: number;
+  exact: boolean;
+  firstTsNs: bigint | null;
+  lastTsNs: bigint | null;
+  accessPath: string | null;
+  resume: { tsNs: bigint; eventId: string; seq: bigint; acked: bigint; done: boolean } | null;
+  /** Events still to send (rows minus what the cursor says was acknowledged; estimated when resuming). */
+  remaining: number;
+  requests: number;
+}
+
+export interface JobPlan {
+  job: string;
+  windows: { startNs: bigint; endNs: bigint }[];
+  partitions: PartitionPlan[];
+  totals: {
+    rows: number;
+    remaining: number;
+    requests: number;
+    exact: boolean;
+    rate: number;
+    etaSeconds: number;
+  };
+  notes: string[];
+  warnings: string[];
+}
+
+export interface PlanOptions {
+  /** Events/s assumed for the ETA. */
+  rate: number;
+  exact: boolean;
+  /** Estimated infos per window already read by the caller (used when not `exact`). */
+  known?: PartitionInfo[][];
+  notes?: string[];
+  warnings?: string[];
+}
+
+export async function planJob(
+  source: Source,
+  store: CursorStore,
+  spec: JobSpec,
+  opts: PlanOptions,
+): Promise<JobPlan> {
+  const cursors = await store.load(spec.job);
+  const merged = new Map<number, PartitionInfo>();
+  for (const [i, w] of spec.windows.entries()) {
+    const infos = (!opts.exact && opts.known?.[i]) || (await source.partitions(w, { exact: opts.exact }));
+    for (const info of infos) {
+      const prev = merged.get(info.partition);
+      if (!prev) {
+        merged.set(info.partition, { ...info });
+        continue;
+      }
+      prev.rows += info.rows;
+      prev.exact &&= info.exact;
+      prev.firstTsNs = minTs(prev.firstTsNs, info.firstTsNs);
+      prev.lastTsNs = maxTs(prev.lastTsNs, info.lastTsNs);
+      prev.accessPath ??= info.accessPath;
+    }
+  }
+  const partitions: PartitionPlan[] = spec.partitions.map((p) => {
+    const info = merged.get(p);
+    const c = cursors.get(p);
+    const rows = info?.rows ?? 0;
+    const remaining = c?.done ? 0 : Math.max(0, rows - (c ? Number(c.acked) : 0));
+    return {
+      partition: p,
+      rows,
+      exact: (info?.exact ?? true) && !c,
+      firstTsNs: info?.firstTsNs ?? null,
+      lastTsNs: info?.lastTsNs ?? null,
+      accessPath: info?.accessPath ?? null,
+      resume: c ? { tsNs: c.tsNs, eventId: c.eventId, seq: c.seq, acked: c.acked, done: c.done } : null,
+      remaining,
+      requests: Math.ceil(remaining / spec.batchSize),
+    };
+  });
+  const rows = partitions.reduce((a, p) => a + p.rows, 0);
+  const remaining = partitions.reduce((a, p) => a + p.remaining, 0);
+  return {
+    job: spec.job,
+    windows: spec.windows.map((w) => ({ ...w })),
+    partitions,
+    totals: {
+      rows,
+      remaining,
+      requests: partitions.reduce((a, p) => a + p.requests, 0),
+      exact: partitions.every((p) => p.exact),
+      rate: opts.rate,
+      etaSeconds: opts.rate > 0 ? Math.ceil(remaining / opts.rate) : 0,
+    },
+    notes: opts.notes ?? [],
+    warnings: opts.warnings ?? [],
+  };
+}
+
+function minTs(a: bigint | null, b: bigint | null): bigint | null {
+  if (a === null) return b;
+  if (b === null) return a;
+  return a < b ? a : b;
+}
+function maxTs(a: bigint | null, b: bigint | null): bigint | null {
+  if (a === null) return b;
+  if (b === null) return a;
+  return a > b ? a : b;
+}
+
+/** JSON with bigint as decimal strings (the plan artifact and `--json` outputs). */
+export function toJson(value: unknown): string {
+  return JSON.stringify(value, (_k, v) => (typeof v === 'bigint' ? v.toString() : v), 2);
+}
+
+export function nsToIso(ns: bigint | null): string | null {
+  if (ns === null) return null;
+  let sec = ns / 1_000_000_000n;
+  if (sec * 1_000_000_000n > ns) sec -= 1n; // floor for times before 1970
+  const frac = (ns - sec * 1_000_000_000n).toString().padStart(9, '0').replace(/0+$/, '');
+  const base = new Date(Number(sec) * 1000).toISOString().slice(0, 19);
+  return frac ? `${base}.${frac}Z` : `${base}Z`;
+}

@@ -1,0 +1,196 @@
+/**
+ * Cursor and job state in one JSON file, for runs without Postgres (demo, ndjson sources).
+ * Every mutation rewrites the file atomically (temp file + fsync + rename + directory fsync) and
+ * mutations are serialized in-process, so concurrent `save` calls never interleave or lose an
+ * update. Audit rows are appended (and fsynced) to `<file>.audit.ndjson` before the state file
+ * is replaced: a crash may leave an audit row for a cursor that was not saved, never the reverse.
+ * Dead letters live in `<file>.dead-letters.ndjson` (file-dead-letters.ts).
+ * One process per file: the store does not lock against other processes.
+ */
+import { appendFile, readFile } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { ReplayError } from '../../common/errors.js';
+import type {
+  AuditRecord,
+  Cursor,
+  DeadLetterQuery,
+  DeadLetterRecord,
+  JobRecord,
+  StateStore,
+  StoredDeadLetter,
+} from '../cursor.js';
+import { defaultFileOps, type FileOps, writeFileAtomic } from './atomic.js';
+import { FileDeadLetters } from './file-dead-letters.js';
+import { emptyStateFile, parseStateFile, type StateFile } from './file-format.js';
+import { stringifyJson } from './json.js';
+import type { FileStateStoreOptions } from './options.js';
+
+function jobEntry(draft: StateFile, job: string): StateFile['jobs'][string] {
+  const existing = draft.jobs[job];
+  if (existing) return existing;
+  const created = { cursors: {} };
+  draft.jobs[job] = created;
+  return created;
+}
+
+export class FileStateStore implements StateStore {
+  readonly file: string;
+  readonly auditFile: string;
+  /** `<file>.dead-letters.ndjson`: appended and fsynced, see file-dead-letters.ts. */
+  readonly deadLetterFile: string;
+  readonly #deadLetters: FileDeadLetters;
+  readonly #ops: FileOps;
+  #state: StateFile | null = null;
+  /** Tail of the mutation queue: each mutation starts after the previous one settled. */
+  #chain: Promise<unknown> = Promise.resolve();
+
+  constructor(options: FileStateStoreOptions) {
+    this.file = options.file;
+    this.auditFile = `${options.file}.audit.ndjson`;
+    this.deadLetterFile = `${options.file}.dead-letters.ndjson`;
+    this.#deadLetters = new FileDeadLetters(this.deadLetterFile);
+    this.#ops = { ...defaultFileOps, ...options.fsOps };
+  }
+
+  async init(): Promise<void> {
+    await this.#ops.mkdir(dirname(this.file), { recursive: true });
+    this.#state = await this.#read();
+  }
+
+  async #read(): Promise<StateFile> {
+    let text: string;
+    try {
+      text = await readFile(this.file, 'utf8');
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return emptyStateFile();
+      throw new ReplayError('STATE_READ', `cannot read state file ${this.file}: ${(e as Error).message}`, {
+        cause: e,
+      });
+    }
+    const parsed = parseStateFile(text);
+    if (typeof parsed === 'string') {
+      throw new ReplayError(
+        'STATE_CORRUPT',
+        `state file ${this.file} is corrupt (${parsed}); it cannot be used to resume. ` +
+          'Move it aside or remove it, then start the job over with --restart.',
+      );
+    }
+    return parsed;
+  }
+
+  async #current(): Promise<StateFile> {
+    this.#state ??= await this.#read();
+    return this.#state;
+  }
+
+  /** Runs `fn` on a copy of the state after every earlier mutation, writes it, then adopts it. */
+  #mutate(fn: (draft: StateFile) => void, before?: () => Promise<void>): Promise<void> {
+    const run = async () => {
+      const draft = structuredClone(await this.#current());
+      fn(draft);
+      await before?.();
+      await writeFileAtomic(this.file, `${stringifyJson(draft, 1)}\n`, this.#ops);
+      this.#state = draft;
+    };
+    const p = this.#chain.then(run, run);
+    this.#chain = p.catch(() => undefined);
+    return p;
+  }
+
+  async load(job: string): Promise<Map<number, Cursor>> {
+    await this.#chain;
+    const out = new Map<number, Cursor>();
+    const stored = (await this.#current()).jobs[job]?.cursors ?? {};
+    for (const [p, c] of Object.entries(stored)) {
+      const partition = Number(p);
+      out.set(partition, {
+        partition,
+        tsNs: BigInt(c.tsNs),
+        eventId: c.eventId,
+        seq: BigInt(c.seq),
+        acked: BigInt(c.acked),
+        done: c.done,
+        updatedAt: new Date(c.updatedAt),
+      });
+    }
+    return new Map([...out].sort((a, b) => a[0] - b[0]));
+  }
+
+  save(job: string, cursors: Cursor[], audit: AuditRecord[] = []): Promise<void> {
+    if (cursors.length === 0 && audit.length === 0) return this.#chain.then(() => undefined);
+    const now = new Date().toISOString();
+    const appendAudit = async () => {
+      if (audit.length === 0) return;
+      const lines = audit.map((a) => stringifyJson({ job, ...a, createdAt: now })).join('\n');
+      await appendFile(this.auditFile, `${lines}\n`, { mode: 0o600, flush: true });
+    };
+    return this.#mutate((draft) => {
+      const entry = jobEntry(draft, job);
+      for (const c of cursors) {
+        entry.cursors[String(c.partition)] = {
+          tsNs: c.tsNs.toString(),
+          eventId: c.eventId,
+          seq: c.seq.toString(),
+          acked: c.acked.toString(),
+          done: c.done,
+          updatedAt: now,
+        };
+      }
+    }, appendAudit);
+  }
+
+  reset(job: string): Promise<void> {
+    return this.#mutate((draft) => {
+      const entry = draft.jobs[job];
+      if (entry) entry.cursors = {};
+    });
+  }
+
+  async getJob(job: string): Promise<JobRecord | null> {
+    await this.#chain;
+    const meta = (await this.#current()).jobs[job]?.meta;
+    if (!meta) return null;
+    const rec: JobRecord = {
+      specHash: meta.specHash,
+      state: meta.state,
+      createdAt: new Date(meta.createdAt),
+      updatedAt: new Date(meta.updatedAt),
+    };
+    if (meta.summary !== undefined) rec.summary = meta.summary;
+    return rec;
+  }
+
+  putJob(job: string, record: JobRecord): Promise<void> {
+    return this.#mutate((draft) => {
+      const entry = jobEntry(draft, job);
+      entry.meta = {
+        specHash: record.specHash,
+        state: record.state,
+        createdAt: record.createdAt.toISOString(),
+        updatedAt: record.updatedAt.toISOString(),
+        ...(record.summary === undefined ? {} : { summary: JSON.parse(stringifyJson(record.summary)) }),
+      };
+    });
+  }
+
+  putDeadLetters(job: string, records: readonly DeadLetterRecord[]): Promise<number> {
+    return this.#deadLetters.put(job, records);
+  }
+
+  listDeadLetters(job: string, query: DeadLetterQuery): Promise<StoredDeadLetter[]> {
+    return this.#deadLetters.list(job, query);
+  }
+
+  countDeadLetters(job: string): Promise<number> {
+    return this.#deadLetters.count(job);
+  }
+
+  markDeadLettersRetried(job: string, ids: readonly number[], outcome: string): Promise<void> {
+    return this.#deadLetters.mark(job, ids, outcome);
+  }
+
+  async close(): Promise<void> {
+    await this.#chain;
+    await this.#deadLetters.close();
+  }
+}

@@ -1,0 +1,19 @@
+/** Options of the two state stores. */
+import type { Logger } from 'pino';
+import type { FileOps } from './atomic.js';
+
+export interface PgStateStoreOptions {
+  url: string;
+  /** Pool size; the store needs few connections (grouped commits). */
+  poolMax?: number;
+  logger?: Logger;
+}
+
+export const defaultPgStateStoreOptions = { poolMax: 4 } satisfies Partial<PgStateStoreOptions>;
+
+export interface FileStateStoreOptions {
+  file: string;
+  logger?: Logger;
+  /** File-system calls used for writes; tests inject failures here. */
+  fsOps?: Partial<FileOps>;
+}

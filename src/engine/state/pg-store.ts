@@ -1,0 +1,195 @@
+/**
+ * Cursor and job state in PostgreSQL (schema `ceptra_replay`). A save is one statement — a
+ * data-modifying CTE that upserts every cursor from unnest()ed arrays and inserts the audit
+ * rows — so it is one round trip and one implicit transaction however many partitions commit.
+ */
+import pg from 'pg';
+import { ReplayError } from '../../common/errors.js';
+import type {
+  AuditRecord,
+  Cursor,
+  DeadLetterQuery,
+  DeadLetterRecord,
+  JobRecord,
+  JobState,
+  StateStore,
+  StoredDeadLetter,
+} from '../cursor.js';
+import { stringifyJson } from './json.js';
+import { migrate, STATE_SCHEMA } from './migrate.js';
+import { defaultPgStateStoreOptions, type PgStateStoreOptions } from './options.js';
+import * as dl from './pg-dead-letters.js';
+
+const S = STATE_SCHEMA;
+
+const SAVE_SQL = `
+WITH c AS (
+  INSERT INTO ${S}.cursors (job, partition, ts_ns, event_id, seq, acked, done, updated_at)
+  SELECT $1, p, t, e, s, a, d, now()
+    FROM unnest($2::int[], $3::numeric[], $4::text[], $5::int8[], $6::int8[], $7::bool[]) AS x(p, t, e, s, a, d)
+  ON CONFLICT (job, partition) DO UPDATE SET
+    ts_ns = EXCLUDED.ts_ns, event_id = EXCLUDED.event_id, seq = EXCLUDED.seq,
+    acked = EXCLUDED.acked, done = EXCLUDED.done, updated_at = EXCLUDED.updated_at
+  RETURNING 1
+), a AS (
+  INSERT INTO ${S}.audit (job, partition, kind, detail)
+  SELECT $1, p, k, d FROM unnest($8::int[], $9::text[], $10::jsonb[]) AS y(p, k, d)
+  RETURNING 1
+)
+SELECT (SELECT count(*) FROM c)::int AS cursors, (SELECT count(*) FROM a)::int AS audit`;
+
+interface CursorRow {
+  partition: number;
+  ts_ns: string;
+  event_id: string;
+  seq: string;
+  acked: string;
+  done: boolean;
+  updated_at: Date;
+}
+
+interface JobRow {
+  spec_hash: string;
+  state: string;
+  summary: Record<string, unknown> | null;
+  created_at: Date;
+  updated_at: Date;
+}
+
+export class PgStateStore implements StateStore {
+  readonly #pool: pg.Pool;
+  readonly #options: PgStateStoreOptions;
+
+  constructor(options: PgStateStoreOptions) {
+    this.#options = options;
+    this.#pool = new pg.Pool({
+      connectionString: options.url,
+      max: options.poolMax ?? defaultPgStateStoreOptions.poolMax,
+    });
+    // An idle client's error (server restart) must not crash the process; the next query fails.
+    this.#pool.on('error', (e) => options.logger?.warn({ err: e }, 'state store: idle connection error'));
+    // A checked-out client whose connection dies reports through its query; the event itself
+    // only needs a listener, or it would crash the process.
+    this.#pool.on('connect', (c) =>
+      c.on('error', (e) => options.logger?.debug({ err: e }, 'state store: connection error')),
+    );
+  }
+
+  async init(): Promise<void> {
+    const client = await this.#pool.connect();
+    try {
+      const applied = await migrate(client);
+      if (applied.length) this.#options.logger?.info({ applied }, 'state store: migrations applied');
+    } catch (e) {
+      throw new ReplayError(
+        'STATE_INIT',
+        `cannot prepare schema ${S} in the state database: ${(e as Error).message}`,
+        {
+          cause: e,
+          canRetry: true,
+        },
+      );
+    } finally {
+      client.release();
+    }
+  }
+
+  async load(job: string): Promise<Map<number, Cursor>> {
+    const { rows } = await this.#pool.query<CursorRow>(
+      `SELECT partition, ts_ns::text AS ts_ns, event_id, seq::text AS seq, acked::text AS acked, done, updated_at
+         FROM ${S}.cursors WHERE job = $1 ORDER BY partition`,
+      [job],
+    );
+    const out = new Map<number, Cursor>();
+    for (const r of rows) {
+      out.set(r.partition, {
+        partition: r.partition,
+        tsNs: BigInt(r.ts_ns),
+        eventId: r.event_id,
+        seq: BigInt(r.seq),
+        acked: BigInt(r.acked),
+        done: r.done,
+        updatedAt: r.updated_at,
+      });
+    }
+    return out;
+  }
+
+  async save(job: string, cursors: Cursor[], audit: AuditRecord[] = []): Promise<void> {
+    if (cursors.length === 0 && audit.length === 0) return;
+    // One row per partition (the last wins): ON CONFLICT cannot touch a row twice in one statement.
+    const last = new Map<number, Cursor>();
+    for (const c of cursors) last.set(c.partition, c);
+    const cs = [...last.values()];
+    await this.#pool.query(SAVE_SQL, [
+      job,
+      cs.map((c) => c.partition),
+      cs.map((c) => c.tsNs.toString()),
+      cs.map((c) => c.eventId),
+      cs.map((c) => c.seq.toString()),
+      cs.map((c) => c.acked.toString()),
+      cs.map((c) => c.done),
+      audit.map((a) => a.partition ?? null),
+      audit.map((a) => a.kind),
+      audit.map((a) => stringifyJson(a.detail)),
+    ]);
+  }
+
+  async reset(job: string): Promise<void> {
+    await this.#pool.query(`DELETE FROM ${S}.cursors WHERE job = $1`, [job]);
+  }
+
+  async getJob(job: string): Promise<JobRecord | null> {
+    const { rows } = await this.#pool.query<JobRow>(
+      `SELECT spec_hash, state, summary, created_at, updated_at FROM ${S}.jobs WHERE job = $1`,
+      [job],
+    );
+    const r = rows[0];
+    if (!r) return null;
+    const rec: JobRecord = {
+      specHash: r.spec_hash,
+      state: r.state as JobState,
+      createdAt: r.created_at,
+      updatedAt: r.updated_at,
+    };
+    if (r.summary !== null) rec.summary = r.summary;
+    return rec;
+  }
+
+  async putJob(job: string, record: JobRecord): Promise<void> {
+    await this.#pool.query(
+      `INSERT INTO ${S}.jobs (job, spec_hash, state, summary, created_at, updated_at)
+       VALUES ($1, $2, $3, $4::jsonb, $5, $6)
+       ON CONFLICT (job) DO UPDATE SET spec_hash = EXCLUDED.spec_hash, state = EXCLUDED.state,
+         summary = EXCLUDED.summary, created_at = EXCLUDED.created_at, updated_at = EXCLUDED.updated_at`,
+      [
+        job,
+        record.specHash,
+        record.state,
+        record.summary === undefined ? null : stringifyJson(record.summary),
+        record.createdAt,
+        record.updatedAt,
+      ],
+    );
+  }
+
+  putDeadLetters(job: string, records: readonly DeadLetterRecord[]): Promise<number> {
+    return dl.putDeadLetters(this.#pool, job, records);
+  }
+
+  listDeadLetters(job: string, query: DeadLetterQuery): Promise<StoredDeadLetter[]> {
+    return dl.listDeadLetters(this.#pool, job, query);
+  }
+
+  countDeadLetters(job: string): Promise<number> {
+    return dl.countDeadLetters(this.#pool, job);
+  }
+
+  markDeadLettersRetried(job: string, ids: readonly number[], outcome: string): Promise<void> {
+    return dl.markDeadLettersRetried(this.#pool, job, ids, outcome);
+  }
+
+  async close(): Promise<void> {
+    await this.#pool.end();
+  }
+}

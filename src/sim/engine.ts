@@ -1,0 +1,133 @@
+/**
+ * The emulator's state: partitions, runtime config, faults, replay sequence streams, and the
+ * drain timer that applies each partition's ring at its own apply rate.
+ */
+import type { Logger } from '../common/logger.js';
+import { FlagTable } from './applied-log.js';
+import { ConfigStore } from './config-store.js';
+import { FaultState } from './faults.js';
+import type { SimOptions } from './options.js';
+import { PartitionState } from './partition.js';
+import type { Knobs } from './types.js';
+import type { RoutingCache } from './validate.js';
+import { needsPayload, Projector } from './verify-metrics.js';
+
+export class SimEngine implements RoutingCache {
+  partitions: PartitionState[] = [];
+  readonly config: ConfigStore;
+  readonly faults: FaultState;
+  /** Replay sequencing: last processed seq per `replay_stream` (global, like a producer id). */
+  readonly seq = new Map<string, number>();
+  readonly flagTable = new FlagTable();
+  readonly keyPartition = new Map<string, number>();
+  /** Payload projection for field metrics at commit; null when no metric reads a field. */
+  projector: Projector | null = null;
+  liveGenerated = 0;
+  liveRefused = 0;
+  private timer: NodeJS.Timeout | null = null;
+  private lastTick = 0;
+
+  constructor(
+    readonly opts: SimOptions,
+    readonly log: Logger,
+  ) {
+    const initial: Knobs = {
+      lateness_allowance_ms: opts.latenessMs,
+      correction_horizon_ms: opts.correctionHorizonMs,
+      pane_size_ms: opts.paneMs,
+      dedup_capacity_per_partition: opts.dedupCapacity,
+      apply_rate: opts.applyRate,
+    };
+    this.config = new ConfigStore(initial, opts.partitions, opts.verifyMetrics);
+    this.faults = new FaultState(opts.faults);
+    this.buildPartitions();
+  }
+
+  get partitionCount(): number {
+    return this.opts.partitions;
+  }
+
+  get replaySequencing(): boolean {
+    return this.opts.replaySequencing;
+  }
+
+  internFlags(flags: string[] | undefined): number {
+    return this.flagTable.intern(flags);
+  }
+
+  private buildPartitions(): void {
+    const metrics = this.config.current.verify_metrics;
+    this.projector = needsPayload(metrics) ? new Projector(metrics) : null;
+    this.partitions = [];
+    for (let p = 0; p < this.opts.partitions; p++) {
+      const st = new PartitionState(
+        p,
+        this.opts.ring,
+        this.config.effective(p),
+        this.opts.idleGraceMs,
+        this.opts.keepAppliedLog,
+        metrics,
+      );
+      this.partitions.push(st);
+    }
+  }
+
+  /** Pushes the effective knobs of the current config version into every partition. */
+  applyConfig(): void {
+    const metrics = this.config.current.verify_metrics;
+    this.projector = needsPayload(metrics) ? new Projector(metrics) : null;
+    for (const p of this.partitions) {
+      p.setKnobs(this.config.effective(p.id));
+      p.fold.configure(p.knobs.pane_size_ms, metrics);
+    }
+  }
+
+  /** POST /sim/reset: queues, dedup, seq streams, stats, panes, config and faults back to start. */
+  reset(): void {
+    this.config.reset();
+    this.faults.set(this.opts.faults);
+    this.seq.clear();
+    this.keyPartition.clear();
+    this.liveGenerated = 0;
+    this.liveRefused = 0;
+    this.buildPartitions();
+  }
+
+  start(): void {
+    this.lastTick = performance.now();
+    this.timer = setInterval(() => this.tick(), this.opts.tickMs);
+  }
+
+  stop(): void {
+    if (this.timer !== null) clearInterval(this.timer);
+    this.timer = null;
+  }
+
+  /** Simulated replication lag: the configured constant plus uniform jitter in [0, jitter]. */
+  replicationLagMs(_partition: number): number {
+    const j = this.opts.replicationJitterMs;
+    return this.opts.replicationLagMs + (j > 0 ? Math.random() * j : 0);
+  }
+
+  /** Drains rate·elapsed events per partition, carrying the fraction; idle partitions bank nothing. */
+  tick(): void {
+    const now = performance.now();
+    const elapsed = now - this.lastTick;
+    this.lastTick = now;
+    if (this.faults.stalled(now)) return;
+    const wall = Date.now();
+    for (const p of this.partitions) {
+      if (p.depth === 0) {
+        p.budget = 0;
+        continue;
+      }
+      p.budget += (p.knobs.apply_rate * elapsed) / 1000;
+      let n = Math.floor(p.budget);
+      if (n >= p.depth) {
+        n = p.depth;
+        p.budget = 0;
+      } else p.budget -= n;
+      if (n > 0) p.drain(n, wall, this.faults);
+    }
+  }
+}

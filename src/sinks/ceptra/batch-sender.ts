@@ -1,0 +1,189 @@
+/**
+ * Batch mode: `POST /append/batch`. The credit window caps the events (and payload bytes) of one
+ * request, so a larger batch goes out as window-sized requests, sequentially and in order.
+ *
+ * Ordering. The target processes a request in order and, once an event of a partition is not
+ * accepted, answers every later event of that partition `TRANSIENT_RETRY` (contract §2). So the
+ * unaccepted events of a request are re-sent, in their original order, before anything after
+ * them: the next request starts at the first unaccepted index. Events with a final outcome
+ * (accepted, duplicate, permanently rejected) are never sent again; the re-sent ones keep
+ * their event_id, bytes and replay_seq (their prefixes are encoded once).
+ */
+
+import { Reason } from '../../common/contract.js';
+import type { BatchAck, SinkBatch } from '../sink.js';
+import { abortedError } from './backoff.js';
+import { classifyResult, permanentReason, transientReason } from './classify.js';
+import type { CeptraClient } from './client.js';
+import { Route } from './client.js';
+import { parseBatchResponse } from './decode.js';
+import { contentTypeFor, type EncodeContext, encodeBatch, encodePrefixes } from './encode.js';
+import type { EventResult } from './types.js';
+
+/**
+ * Counts one event's final outcome into `ack` (accepted, duplicate, permanently rejected); returns
+ * the transient reason when the event must be re-sent, else null. Shared by both send modes.
+ */
+export function tallyResult(
+  client: CeptraClient,
+  ack: BatchAck,
+  eventId: string,
+  index: number,
+  r: EventResult,
+): string | null {
+  const outcome = classifyResult(r);
+  switch (outcome) {
+    case 'ok':
+      ack.accepted++;
+      if (r.duplicate) ack.duplicates++;
+      return null;
+    case 'permanent': {
+      const reason = permanentReason(r);
+      ack.rejected.push({ index, eventId, reason });
+      client.metrics.rejected(reason);
+      return null;
+    }
+    case 'transient':
+      return transientReason(r);
+    default: {
+      const never: never = outcome;
+      throw new Error(`unhandled outcome ${String(never)}`);
+    }
+  }
+}
+
+export function emptyAck(): BatchAck {
+  return { accepted: 0, duplicates: 0, rejected: [], retries: {}, resent: 0 };
+}
+
+export function encodeContext(client: CeptraClient, batch: SinkBatch, sequencing: boolean): EncodeContext {
+  const ctx: EncodeContext = { replayFlag: client.options.replayFlag };
+  if (sequencing && batch.replayStream !== undefined && batch.firstSeq !== undefined) {
+    ctx.replayStream = batch.replayStream;
+    ctx.firstSeq = batch.firstSeq;
+  }
+  return ctx;
+}
+
+/** Take the next request's indices from the head of `pending`: window events and bytes, ≥ 1. */
+function takeChunk(client: CeptraClient, batch: SinkBatch, pending: readonly number[]): number[] {
+  const maxEvents = client.window.events();
+  const maxBytes = client.window.maxBytes;
+  const chunk: number[] = [];
+  let bytes = 0;
+  for (const i of pending) {
+    const size = batch.events[i]!.payload.length;
+    if (chunk.length >= maxEvents || (chunk.length > 0 && bytes + size > maxBytes)) break;
+    chunk.push(i);
+    bytes += size;
+  }
+  return chunk;
+}
+
+export interface SendGate {
+  /** Settles when the previous batch of the same stream is entirely on the wire. */
+  prevSent: Promise<void> | undefined;
+  /** Called once every event of this batch has been sent at least once. */
+  onAllSent(): void;
+}
+
+export async function sendBatchMode(
+  client: CeptraClient,
+  batch: SinkBatch,
+  sequencing: boolean,
+  signal?: AbortSignal,
+  gate?: SendGate,
+): Promise<BatchAck> {
+  const ack = emptyAck();
+  const { events } = batch;
+  const prefixes = encodePrefixes(events, encodeContext(client, batch, sequencing));
+  const encoding = client.options.batchEncoding;
+  const contentType = contentTypeFor(encoding);
+  const sent = new Uint8Array(events.length);
+  let pending: number[] = events.map((_, i) => i);
+  let predecessorDone = false;
+  batch.after?.then(
+    () => (predecessorDone = true),
+    () => (predecessorDone = true),
+  );
+  if (gate?.prevSent) await waitFor(gate.prevSent, signal);
+  let unsent = events.length;
+  while (pending.length > 0) {
+    const chunk = takeChunk(client, batch, pending);
+    for (const i of chunk) {
+      if (sent[i]) ack.resent++;
+      else {
+        sent[i] = 1;
+        unsent--;
+      }
+    }
+    const posted = client.post(
+      Route.AppendBatch,
+      () => encodeBatch(prefixes, chunk, client.suffix(), encoding),
+      contentType,
+      chunk.length,
+      ack.retries,
+      signal,
+      sequencing ? batch.replayStream : undefined,
+    );
+    if (unsent === 0) gate?.onAllSent(); // the request is dispatched; the next batch may go
+    const { body, sentAt, rttMs } = await posted;
+    const results = parseBatchResponse(
+      body,
+      chunk.map((i) => events[i]!.eventId),
+    );
+    const unaccepted: number[] = [];
+    let retryReason: string | null = null;
+    for (let k = 0; k < chunk.length; k++) {
+      const r = results[k]!;
+      const i = chunk[k]!;
+      client.observe(r);
+      const transient = tallyResult(client, ack, events[i]!.eventId, i, r);
+      if (transient !== null) {
+        unaccepted.push(i);
+        retryReason ??= transient;
+      }
+    }
+    pending =
+      unaccepted.length > 0 ? unaccepted.concat(pending.slice(chunk.length)) : pending.slice(chunk.length);
+    if (sequencing && batch.replayStream !== undefined) {
+      client.options.onAttempt?.({
+        route: Route.AppendBatch,
+        status: 200,
+        rttMs,
+        events: chunk.length,
+        retryReason,
+        lane: batch.replayStream,
+      });
+    }
+    if (retryReason !== null) {
+      client.countRetry(ack.retries, retryReason);
+      if (retryReason === Reason.OutOfOrderSequence && batch.after && !predecessorDone) {
+        // The target waits for our previous batch, which is still in flight: re-send the moment it
+        // settles. A blind jittered backoff (and a window cut) here measured ~3.7k events/s on the
+        // 200k-event demo with 77k such retries; an ordering signal is not a capacity signal.
+        await waitFor(batch.after, signal);
+        predecessorDone = true;
+      } else {
+        await client.backoffTransient(sentAt, signal);
+      }
+    } else {
+      client.onAccepted();
+    }
+  }
+  return ack;
+}
+
+/** Resolves when `p` settles (either way), or rejects when `signal` aborts. */
+function waitFor(p: Promise<unknown>, signal?: AbortSignal): Promise<void> {
+  if (signal?.aborted) return Promise.reject(abortedError(signal));
+  return new Promise((resolve, reject) => {
+    const onAbort = (): void => reject(abortedError(signal));
+    signal?.addEventListener('abort', onAbort, { once: true });
+    const done = (): void => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    };
+    p.then(done, done);
+  });
+}

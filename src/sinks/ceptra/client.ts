@@ -1,0 +1,298 @@
+/**
+ * The CEPtra ingest client: one transport (undici Pool by default), the credit window, the hint
+ * echo state, HTTP-level retries and metrics. `appendOne` is the single-event SDK path (the one
+ * CEPtra's conformance scenarios exercise); batches go through `batch-sender.ts` /
+ * `single-sender.ts`, which use `post` and `observe`.
+ */
+import { CreditHint } from '../../common/contract.js';
+import { errorMessage, isReplayError, PermanentRejectionError, ReplayError } from '../../common/errors.js';
+import type { Logger } from '../../common/logger.js';
+import type { SourceEvent } from '../../sources/source.js';
+import { abortableSleep, abortedError, expBackoffMs, hintBackoffMs, parseRetryAfter } from './backoff.js';
+import {
+  classifyHttp,
+  classifyResult,
+  fatalHttpError,
+  permanentReason,
+  transientReason,
+} from './classify.js';
+import { CreditWindow } from './credit-window.js';
+import { parseSingleResponse, retryAfterMsFromBody } from './decode.js';
+import { type EncodeContext, encodePrefixes, encodeSingle, hintSuffix } from './encode.js';
+import { ClientMetrics, outcomeOf } from './metrics.js';
+import { type CeptraClientOptions, resolveCeptraClientOptions } from './options.js';
+import { UndiciTransport } from './transport.js';
+import type { CeptraTransport, ClientCounters, EventResult, LastHint, TransportResponse } from './types.js';
+
+export const Route = { Append: '/append', AppendBatch: '/append/batch' } as const;
+
+/** Retry tallies by reason, merged into `BatchAck.retries`. */
+export type RetryTally = Record<string, number>;
+
+export class CeptraClient {
+  readonly options: Readonly<CeptraClientOptions>;
+  readonly transport: CeptraTransport;
+  readonly window: CreditWindow;
+  readonly metrics: ClientMetrics;
+  private hint: LastHint = {
+    creditHint: CreditHint.Recover,
+    cepCreditHint: null,
+    clientWindowSize: null,
+    retryBackoffMs: null,
+  };
+  private readonly sleepFn: (ms: number, signal?: AbortSignal) => Promise<void>;
+  private readonly log: Logger | undefined;
+
+  constructor(input: Partial<CeptraClientOptions>) {
+    this.options = resolveCeptraClientOptions(input);
+    const o = this.options;
+    this.transport = o.transport ?? new UndiciTransport(o);
+    this.window = new CreditWindow({
+      initialEvents: o.initialWindowEvents,
+      maxBytes: o.maxWindowBytes,
+      growthFactor: o.windowGrowthFactor,
+      growthIntervalMs: o.windowGrowthIntervalMs,
+      now: o.now,
+    });
+    this.metrics = new ClientMetrics(o.registry, o.job);
+    this.metrics.creditWindow(this.window.events());
+    this.sleepFn = o.sleep ?? abortableSleep;
+    this.log = o.logger?.child({ component: 'ceptra-client' });
+  }
+
+  /** The latest hints received (what the next request echoes). */
+  get lastHint(): Readonly<LastHint> {
+    return this.hint;
+  }
+
+  stats(): Readonly<ClientCounters> & { creditWindow: number } {
+    return { ...this.metrics.counters, creditWindow: this.window.events() };
+  }
+
+  /** The echo tail for the next request (contract §2 rule 5). */
+  suffix(): string {
+    return hintSuffix(this.hint.creditHint, this.hint.cepCreditHint);
+  }
+
+  /** Record the hints of one result: echo state, window ceiling, SDK counters. */
+  observe(r: EventResult): void {
+    this.hint.creditHint = r.creditHint;
+    this.hint.cepCreditHint = r.cepCreditHint;
+    if (r.cepCreditHint !== null) {
+      this.hint.clientWindowSize = r.cepCreditHint.client_window_size;
+      this.hint.retryBackoffMs = r.cepCreditHint.retry_backoff_ms;
+      this.window.onHint(r.cepCreditHint.client_window_size);
+      this.metrics.clientWindowSize(r.cepCreditHint.client_window_size);
+    }
+    if (r.reason === 'LANE_OVERFLOW') this.metrics.overload();
+  }
+
+  countRetry(tally: RetryTally, reason: string): void {
+    tally[reason] = (tally[reason] ?? 0) + 1;
+    this.metrics.retry(reason);
+  }
+
+  /** TransientBackpressure on a request sent at `sentAt`: halve the window, wait the hinted jitter. */
+  async backoffTransient(sentAt: number, signal?: AbortSignal): Promise<void> {
+    this.window.cut(sentAt);
+    this.metrics.creditWindow(this.window.events());
+    const o = this.options;
+    await this.sleep(
+      hintBackoffMs(this.hint.retryBackoffMs, o.random, o.defaultBackoffMinMs, o.defaultBackoffMaxMs),
+      signal,
+    );
+  }
+
+  onAccepted(): void {
+    this.window.onSuccess();
+    this.metrics.creditWindow(this.window.events());
+  }
+
+  sleep(ms: number, signal?: AbortSignal): Promise<void> {
+    if (signal?.aborted) return Promise.reject(abortedError(signal));
+    return this.sleepFn(ms, signal);
+  }
+
+  /**
+   * POST with HTTP-level retries: 429/503 honour `retry_after_ms` / `Retry-After`, 5xx / network
+   * errors / timeouts back off exponentially with full jitter, other 4xx are fatal. `body()` is
+   * called per attempt so the echo is current. Resolves with the 2xx body and when that attempt
+   * was sent. (429/503 do not cut the credit window: they are whole-request signals the flow
+   * controller reads through `onAttempt`; the window follows per-event TransientBackpressure.)
+   */
+  async post(
+    route: string,
+    body: () => string,
+    contentType: string,
+    events: number,
+    tally: RetryTally,
+    signal?: AbortSignal,
+    lane?: string,
+  ): Promise<{ body: string; sentAt: number; rttMs: number }> {
+    const o = this.options;
+    let failures = 0;
+    let firstFailureAt: number | null = null;
+    for (;;) {
+      if (signal?.aborted) throw abortedError(signal);
+      const t0 = o.now();
+      let res: TransportResponse | undefined;
+      let err: unknown;
+      try {
+        res = await this.transport.request({
+          method: 'POST',
+          path: route,
+          body: body(),
+          contentType,
+          signal,
+          ...(lane === undefined ? {} : { lane }),
+        });
+      } catch (e) {
+        if (signal?.aborted) throw abortedError(signal);
+        if (isReplayError(e) && !e.canRetry) throw e;
+        if (isTlsVerifyError(e)) {
+          throw new ReplayError(
+            'TLS_VERIFY',
+            `TLS verification with CEPtra failed: ${errorMessage(e)}; check tls.ca / servername`,
+            {
+              cause: e,
+            },
+          );
+        }
+        err = e;
+      }
+      const rttMs = o.now() - t0;
+      const status = res?.status ?? 0;
+      this.metrics.request(route, outcomeOf(status), rttMs);
+      let reason: string;
+      let delay: number;
+      if (res === undefined) {
+        reason = isTimeout(err) ? 'TIMEOUT' : 'NETWORK';
+        delay = expBackoffMs(failures, o.retryBaseMs, o.retryCapMs, o.random);
+      } else {
+        const action = classifyHttp(status);
+        switch (action) {
+          case 'ok':
+            // A lane'd batch is reported by its sender once the per-event results are known.
+            if (lane === undefined) o.onAttempt?.({ route, status, rttMs, events, retryReason: null });
+            return { body: res.body, sentAt: t0, rttMs };
+          case 'throttled': {
+            reason = `HTTP_${status}`;
+            // The body's milliseconds first: `Retry-After` has whole seconds only.
+            const hinted = retryAfterMsFromBody(res.body) ?? parseRetryAfter(res.headers['retry-after']);
+            delay = hinted ?? expBackoffMs(failures, o.retryBaseMs, o.retryCapMs, o.random);
+            break;
+          }
+          case 'backoff':
+            reason = status >= 500 ? 'HTTP_5XX' : `HTTP_${status}`;
+            delay = expBackoffMs(failures, o.retryBaseMs, o.retryCapMs, o.random);
+            break;
+          case 'fatal':
+            o.onAttempt?.({ route, status, rttMs, events, retryReason: null, ...(lane ? { lane } : {}) });
+            throw fatalHttpError(route, status, res.body);
+          default: {
+            const never: never = action;
+            throw new Error(`unhandled action ${String(never)}`);
+          }
+        }
+      }
+      o.onAttempt?.({ route, status, rttMs, events, retryReason: reason, ...(lane ? { lane } : {}) });
+      firstFailureAt ??= t0;
+      if (o.maxRetryDurationMs !== null && o.now() + delay - firstFailureAt > o.maxRetryDurationMs) {
+        throw new ReplayError(
+          'RETRY_EXPIRED',
+          `CEPtra ${route} still failing (${reason}${err ? `: ${errorMessage(err)}` : ''}) after ` +
+            `${Math.round(o.now() - firstFailureAt)} ms (maxRetryDurationMs ${o.maxRetryDurationMs})`,
+          { canRetry: true, cause: err, details: { reason, route } },
+        );
+      }
+      this.log?.debug({ route, reason, delay, failures }, 'ceptra request retry');
+      this.countRetry(tally, reason);
+      failures++;
+      await this.sleep(delay, signal);
+    }
+  }
+
+  /**
+   * Single-event append (SDK semantics): retries TransientBackpressure with the same event_id and
+   * bytes up to `maxTransientRetries`, then fails with `RETRIES_EXHAUSTED` (details.reason);
+   * permanent outcomes throw `PermanentRejectionError`. Resolves with the Healthy result.
+   */
+  async appendOne(
+    event: SourceEvent,
+    seq?: { replayStream: string; seq: bigint },
+    signal?: AbortSignal,
+    tally: RetryTally = {},
+  ): Promise<EventResult> {
+    const ctx: EncodeContext = { replayFlag: this.options.replayFlag };
+    if (seq) {
+      ctx.replayStream = seq.replayStream;
+      ctx.firstSeq = seq.seq;
+    }
+    const prefix = encodePrefixes([event], ctx)[0]!;
+    let transientRetries = 0;
+    for (;;) {
+      const { body, sentAt } = await this.post(
+        Route.Append,
+        () => encodeSingle(prefix, this.suffix()),
+        'application/json',
+        1,
+        tally,
+        signal,
+      );
+      const r = parseSingleResponse(body, event.eventId);
+      this.observe(r);
+      const outcome = classifyResult(r);
+      switch (outcome) {
+        case 'ok':
+          this.onAccepted();
+          return r;
+        case 'permanent': {
+          const reason = permanentReason(r);
+          this.metrics.rejected(reason);
+          throw new PermanentRejectionError(reason, `CEPtra refused event ${event.eventId}: ${reason}`, {
+            eventId: event.eventId,
+          });
+        }
+        case 'transient': {
+          const reason = transientReason(r);
+          if (transientRetries >= this.options.maxTransientRetries) {
+            throw new ReplayError(
+              'RETRIES_EXHAUSTED',
+              `event ${event.eventId} still throttled (${r.reason ?? reason}) after ${transientRetries + 1} attempts`,
+              { canRetry: true, details: { reason: r.reason, attempts: transientRetries + 1 } },
+            );
+          }
+          transientRetries++;
+          this.countRetry(tally, reason);
+          await this.backoffTransient(sentAt, signal);
+          break;
+        }
+        default: {
+          const never: never = outcome;
+          throw new Error(`unhandled outcome ${String(never)}`);
+        }
+      }
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.transport.close();
+  }
+}
+
+/** Certificate problems do not heal by retrying: fail fast (a refused client cert shows as a reset). */
+const TLS_VERIFY_CODES =
+  /^(ERR_TLS_CERT_ALTNAME_INVALID|UNABLE_TO_VERIFY_LEAF_SIGNATURE|UNABLE_TO_GET_ISSUER_CERT(_LOCALLY)?|SELF_SIGNED_CERT_IN_CHAIN|DEPTH_ZERO_SELF_SIGNED_CERT|CERT_[A-Z_]+)$/;
+
+function isTlsVerifyError(e: unknown): boolean {
+  for (let c: unknown = e, i = 0; c && i < 4; c = (c as { cause?: unknown }).cause, i++) {
+    const code = (c as { code?: unknown }).code;
+    if (typeof code === 'string' && TLS_VERIFY_CODES.test(code)) return true;
+  }
+  return false;
+}
+
+function isTimeout(e: unknown): boolean {
+  const code = (e as { code?: unknown } | undefined)?.code;
+  return typeof code === 'string' && code.includes('TIMEOUT');
+}

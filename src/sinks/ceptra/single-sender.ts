@@ -1,0 +1,90 @@
+/**
+ * Single mode: one `POST /append` per event, up to the credit window in flight. Work goes in
+ * rounds over the events without a final outcome, in order; once an event is throttled no new
+ * event is started, and the next round begins at the first throttled event, so it and every
+ * later event of its partition are re-sent in order.
+ *
+ * Pipelining only keeps per-partition order when the target refuses sequence gaps
+ * (`replay_seq`): without sequencing an in-flight successor could land before a throttled
+ * predecessor, so the caller passes `pipelined = false` and events go one at a time.
+ */
+import type { BatchAck, SinkBatch } from '../sink.js';
+import { emptyAck, encodeContext, tallyResult } from './batch-sender.js';
+import { classifyResult } from './classify.js';
+import type { CeptraClient } from './client.js';
+import { Route } from './client.js';
+import { parseSingleResponse } from './decode.js';
+import { encodePrefixes, encodeSingle } from './encode.js';
+import type { EventResult } from './types.js';
+
+export async function sendSingleMode(
+  client: CeptraClient,
+  batch: SinkBatch,
+  sequencing: boolean,
+  signal?: AbortSignal,
+): Promise<BatchAck> {
+  const ack = emptyAck();
+  const { events } = batch;
+  const prefixes = encodePrefixes(events, encodeContext(client, batch, sequencing));
+  const sent = new Uint8Array(events.length);
+  let pending: number[] = events.map((_, i) => i);
+  while (pending.length > 0) {
+    const round = pending;
+    const results = new Map<number, EventResult>();
+    let next = 0;
+    let stop = false;
+    let failure: unknown;
+    let throttledAt = Number.POSITIVE_INFINITY;
+    const worker = async (): Promise<void> => {
+      while (!stop && next < round.length) {
+        const i = round[next++]!;
+        if (sent[i]) ack.resent++;
+        else sent[i] = 1;
+        try {
+          const { body, sentAt } = await client.post(
+            Route.Append,
+            () => encodeSingle(prefixes[i]!, client.suffix()),
+            'application/json',
+            1,
+            ack.retries,
+            signal,
+          );
+          const r = parseSingleResponse(body, events[i]!.eventId);
+          client.observe(r);
+          results.set(i, r);
+          if (classifyResult(r) === 'transient') {
+            stop = true;
+            throttledAt = Math.min(throttledAt, sentAt);
+          }
+        } catch (e) {
+          failure ??= e;
+          stop = true;
+        }
+      }
+    };
+    const width = sequencing ? Math.min(client.window.events(), round.length) : 1;
+    await Promise.all(Array.from({ length: width }, worker));
+    if (failure !== undefined) throw failure;
+    pending = [];
+    let retryReason: string | null = null;
+    for (const i of round) {
+      const r = results.get(i);
+      if (r === undefined) {
+        pending.push(i); // not started this round
+        continue;
+      }
+      const transient = tallyResult(client, ack, events[i]!.eventId, i, r);
+      if (transient !== null) {
+        pending.push(i);
+        retryReason ??= transient;
+      }
+    }
+    if (retryReason !== null) {
+      client.countRetry(ack.retries, retryReason);
+      await client.backoffTransient(throttledAt, signal);
+    } else {
+      client.onAccepted();
+    }
+  }
+  return ack;
+}

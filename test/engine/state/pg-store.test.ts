@@ -1,0 +1,125 @@
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { createStateStore, migrate, PgStateStore } from '../../../src/engine/state/index.js';
+import { createTestDatabase, type TestDatabase } from '../../helpers/pg.js';
+import { stateStoreContract } from './store-contract.js';
+
+// Own client (ended before drop): the helper's pool can race its DROP … WITH (FORCE) and
+// surface a 57P01 'terminating connection' as an unhandled error.
+let db: TestDatabase;
+let sql: pg.Client;
+beforeAll(async () => {
+  db = await createTestDatabase('state_pg');
+  sql = new pg.Client({ connectionString: db.url });
+  await sql.connect();
+});
+afterAll(async () => {
+  await sql?.end();
+  await db?.drop();
+});
+
+stateStoreContract('PgStateStore', () => ({
+  async open() {
+    const store = new PgStateStore({ url: db.url });
+    await store.init();
+    return store;
+  },
+  async audit(job) {
+    const { rows } = await sql.query(
+      'SELECT kind, partition, detail FROM ceptra_replay.audit WHERE job = $1 ORDER BY id',
+      [job],
+    );
+    return rows as never;
+  },
+}));
+
+describe('PgStateStore specifics', () => {
+  it('five concurrent inits on a fresh database apply each migration once', async () => {
+    const fresh = await createTestDatabase('state_pg_init');
+    try {
+      const stores = Array.from({ length: 5 }, () => new PgStateStore({ url: fresh.url, poolMax: 1 }));
+      await Promise.all(stores.map((s) => s.init()));
+      const client = new pg.Client({ connectionString: fresh.url });
+      await client.connect();
+      const { rows } = await client.query(
+        'SELECT version, name FROM ceptra_replay.schema_migrations ORDER BY version',
+      );
+      expect(rows).toEqual([
+        { version: 1, name: 'init' },
+        { version: 2, name: 'dead_letters' },
+      ]);
+      const tables = await client.query(
+        "SELECT table_name FROM information_schema.tables WHERE table_schema = 'ceptra_replay' ORDER BY 1",
+      );
+      await client.end();
+      expect(tables.rows.map((r) => r.table_name)).toEqual([
+        'audit',
+        'cursors',
+        'dead_letters',
+        'jobs',
+        'schema_migrations',
+      ]);
+      await stores[0]!.save('j', [{ partition: 0, tsNs: 1n, eventId: 'e', seq: 1n, acked: 1n, done: false }]);
+      expect((await stores[4]!.load('j')).get(0)!.tsNs).toBe(1n);
+      await Promise.all(stores.map((s) => s.close()));
+    } finally {
+      await fresh.drop();
+    }
+  });
+
+  it('a save of many cursors and audit rows is one statement (one round trip, one transaction)', async () => {
+    const store = new PgStateStore({ url: db.url, poolMax: 1 });
+    await store.init();
+    const spy = vi.spyOn(pg.Pool.prototype, 'query');
+    try {
+      const cursors = Array.from({ length: 64 }, (_, p) => ({
+        partition: p,
+        tsNs: 1_754_006_400_000_000_000n + BigInt(p),
+        eventId: `e${p}`,
+        seq: BigInt(p),
+        acked: 1n,
+        done: false,
+      }));
+      await store.save('bulk', cursors, [{ kind: 'batch', partition: 1, detail: { n: 64 } }]);
+      expect(spy).toHaveBeenCalledTimes(1);
+    } finally {
+      spy.mockRestore();
+    }
+    expect((await store.load('bulk')).size).toBe(64);
+    const audit = await sql.query("SELECT count(*)::int AS n FROM ceptra_replay.audit WHERE job = 'bulk'");
+    expect(audit.rows[0]!.n).toBe(1);
+    // now() is the transaction start: all rows carry the same timestamp iff one transaction wrote them.
+    const stamps = await sql.query(
+      "SELECT count(DISTINCT updated_at)::int AS n FROM ceptra_replay.cursors WHERE job = 'bulk'",
+    );
+    expect(stamps.rows[0]!.n).toBe(1);
+    await store.close();
+  });
+
+  it('a failing save writes neither cursors nor audit rows (same transaction)', async () => {
+    const store = new PgStateStore({ url: db.url });
+    await store.init();
+    const bad = { partition: 0, tsNs: 5n, eventId: 'x', seq: 1n, acked: 1n, done: false };
+    // A NUL byte is invalid in Postgres text: the audit insert fails, so the cursor must not land.
+    await expect(store.save('atomic', [bad], [{ kind: 'batch\u0000', detail: {} }])).rejects.toThrow();
+    expect((await store.load('atomic')).size).toBe(0);
+    await store.close();
+  });
+
+  it('createStateStore({ url }) gives a PgStateStore', async () => {
+    const store = createStateStore({ url: db.url });
+    expect(store).toBeInstanceOf(PgStateStore);
+    await store.init();
+    await store.close();
+  });
+
+  it('migrate() is idempotent on an up-to-date schema', async () => {
+    const client = new pg.Client({ connectionString: db.url });
+    await client.connect();
+    try {
+      expect(await migrate(client)).toEqual([]);
+    } finally {
+      await client.end();
+    }
+  });
+});

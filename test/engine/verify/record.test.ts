@@ -1,0 +1,119 @@
+/** The fold-across-runs rule and the file pane store, without a database. */
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import type { Cursor, CursorStore } from '../../../src/engine/cursor.js';
+import {
+  BatchFolder,
+  decideFold,
+  FilePaneStore,
+  PaneAccumulator,
+  RunFoldRecorder,
+} from '../../../src/engine/verify/index.js';
+
+const spec = { paneNs: 250_000_000n, metrics: [] };
+const cur = (tsNs: bigint, seq: bigint, done = false): Cursor => ({
+  partition: 0,
+  tsNs,
+  eventId: 'x',
+  seq,
+  acked: seq,
+  done,
+});
+const status = (complete: boolean, tsNs: bigint, seq: bigint) => ({
+  partition: 0,
+  complete,
+  coveredTo: { tsNs, seq },
+  paneNs: spec.paneNs,
+  metrics: [],
+});
+
+describe('decideFold', () => {
+  const base = { compatible: true, failed: false, folded: true };
+  it('replaces from the start, merges a fold that ends at the run start, invalidates a lagging one', () => {
+    expect(decideFold({ ...base, start: undefined, end: cur(5n, 5n), stored: undefined })).toBe('replace');
+    expect(decideFold({ ...base, start: cur(5n, 5n), end: cur(9n, 9n), stored: status(true, 5n, 5n) })).toBe(
+      'merge',
+    );
+    // After a SIGKILL the stored fold ends at seq 3 while the committed cursor reached 5.
+    expect(decideFold({ ...base, start: cur(5n, 5n), end: cur(9n, 9n), stored: status(true, 3n, 3n) })).toBe(
+      'invalidate',
+    );
+    expect(decideFold({ ...base, start: cur(5n, 5n), end: cur(9n, 9n), stored: status(false, 5n, 5n) })).toBe(
+      'invalidate',
+    );
+    expect(
+      decideFold({
+        ...base,
+        compatible: false,
+        start: cur(5n, 5n),
+        end: cur(9n, 9n),
+        stored: status(true, 5n, 5n),
+      }),
+    ).toBe('invalidate');
+    expect(decideFold({ ...base, failed: true, start: undefined, end: cur(9n, 9n), stored: undefined })).toBe(
+      'invalidate',
+    );
+    expect(
+      decideFold({
+        ...base,
+        folded: false,
+        start: cur(5n, 5n, true),
+        end: cur(5n, 5n, true),
+        stored: status(true, 5n, 5n),
+      }),
+    ).toBe('keep');
+  });
+});
+
+describe('RunFoldRecorder over the file pane store', () => {
+  it('merges run after run into the fold of everything, and invalidates after a lost save', async () => {
+    const file = join(await mkdtemp(join(tmpdir(), 'cr-panes-')), 'state.json');
+    const cursors = new Map<number, Cursor>();
+    const cs = { load: async () => new Map(cursors) } as unknown as CursorStore;
+    const ev = (i: number) => ({
+      tsNs: BigInt(i) * 100_000_000n,
+      eventId: `e${i}`,
+      key: Buffer.from('k'),
+      payload: Buffer.from('{}'),
+      schemaKey: 's',
+    });
+    const runFold = (from: number, to: number) => {
+      const acc = new PaneAccumulator(spec);
+      acc.add(
+        new BatchFolder(spec).fold(
+          0,
+          Array.from({ length: to - from }, (_, k) => ev(from + k)),
+        ),
+      );
+      return acc.snapshot();
+    };
+    const record = async (from: number, to: number) => {
+      const store = new FilePaneStore(file);
+      const r = await RunFoldRecorder.begin(store, cs, 'j', [0], spec);
+      cursors.set(0, cur(BigInt(to - 1) * 100_000_000n, BigInt(to)));
+      const out = await r.finish(runFold(from, to), new Set(), cs);
+      await store.close();
+      return out;
+    };
+    expect((await record(0, 7)).replace).toEqual([0]);
+    expect((await record(7, 20)).merge).toEqual([0]);
+    const store = new FilePaneStore(file);
+    await store.init();
+    expect(JSON.stringify(await store.entries('j', 0))).toBe(
+      JSON.stringify(
+        runFold(0, 20).entries.sort((a, b) =>
+          a.metric < b.metric ? -1 : a.metric > b.metric ? 1 : Number(BigInt(a.pane) - BigInt(b.pane)),
+        ),
+      ),
+    );
+    expect((await store.statuses('j')).get(0)?.complete).toBe(true);
+    // A run whose save was lost (SIGKILL): the cursor moved to 25 without a fold save.
+    cursors.set(0, cur(24n * 100_000_000n, 25n));
+    expect((await record(25, 30)).invalidate).toEqual([0]);
+    const after = new FilePaneStore(file);
+    expect((await after.statuses('j')).get(0)?.complete).toBe(false);
+    expect(await after.entries('j', 0)).toEqual([]);
+  });
+});
