@@ -82,8 +82,15 @@ export class SimEngine implements RoutingCache {
     }
   }
 
+  /**
+   * Bumped by every reset: a request still held by an injected latency when the emulator is reset
+   * belongs to the old run and is abandoned instead of landing in the new one.
+   */
+  epoch = 0;
+
   /** POST /sim/reset: queues, dedup, seq streams, stats, panes, config and faults back to start. */
   reset(): void {
+    this.epoch++;
     this.config.reset();
     this.faults.set(this.opts.faults);
     this.seq.clear();

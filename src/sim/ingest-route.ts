@@ -43,7 +43,15 @@ export async function handleAppend(
     throw e;
   }
   const latency = engine.faults.latencyMs();
-  if (latency > 0) await sleep(latency);
+  if (latency > 0) {
+    const epoch = engine.epoch;
+    await sleep(latency);
+    if (engine.epoch !== epoch) {
+      // Reset while this request was held: it belongs to the run before the reset. Nothing applied.
+      req.socket.destroy();
+      return;
+    }
+  }
   if (fault === RequestFault.Http429 || fault === RequestFault.Http503) {
     const ms = engine.faults.faults.retryAfterMs;
     const status = fault === RequestFault.Http429 ? 429 : 503;

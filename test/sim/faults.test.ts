@@ -49,6 +49,20 @@ describe('sim fault injection', () => {
     expect(performance.now() - t0).toBeGreaterThanOrEqual(55);
   });
 
+  it('abandons a request still held by latency when the emulator is reset (nothing leaks into the new run)', async () => {
+    await setFaults({ latencyMs: 300 });
+    const held = post([ev('held')]).then(
+      (r) => r.status,
+      () => 'dropped',
+    );
+    await new Promise((r) => setTimeout(r, 50));
+    await send(`${sim.url}/sim/reset`, 'POST');
+    expect(await held).toBe('dropped');
+    expect(sim.stats().totals.committed).toBe(0);
+    expect((await post([ev('after')])).status).toBe(200);
+    expect(sim.stats().totals.committed).toBe(1);
+  });
+
   it('answers every event TransientBackpressure with a seeded probability, applying nothing', async () => {
     await setFaults({ transientProbability: 1, faultCount: 2 });
     for (let i = 0; i < 2; i++) {
