@@ -53,6 +53,7 @@ export function startFlow(
           : Math.min(f.maxBatch, Math.max(f.minBatch, f.startBatch ?? f.batchSize)),
       startInFlight: f.mode === 'static' ? f.maxInFlight : Math.min(f.maxInFlight, f.startInFlight ?? 2),
       maxInFlight: f.maxInFlight,
+      startRate: f.startRate,
       increaseStep: f.increaseStep,
       decreaseFactor: f.decreaseFactor,
       lowWatermark: f.lowWatermark,

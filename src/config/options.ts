@@ -35,6 +35,7 @@ export const defaultFlowOptions = {
   lagPollIntervalMs: 250,
   minBatch: 50,
   maxBatch: 5000,
+  startRate: 1000,
   increaseStep: 250,
   decreaseFactor: 0.5,
   lowWatermark: 0.5,

@@ -139,7 +139,7 @@ export const flowSchema = z
   .strictObject({
     mode: z.enum(['adaptive', 'static']).default(defaultFlowOptions.mode).meta({
       description:
-        'adaptive: batch size and batches in flight follow the target’s apply lag; static: fixed batchSize / maxInFlight.',
+        'adaptive: each partition is paced from the target’s apply lag, batch size and in-flight follow the pace; static: fixed batchSize / maxInFlight.',
     }),
     targetApplyLagMs: duration('Apply lag the adaptive controller keeps the target under.', '200ms').default(
       defaultFlowOptions.targetApplyLagMs,
@@ -156,13 +156,22 @@ export const flowSchema = z
       1024,
       'Adaptive starting batches in flight (default: min(2, maxInFlight)).',
     ).optional(),
-    increaseStep: int(1, 100_000, 'Additive increase of the batch size per decision.').default(
-      defaultFlowOptions.increaseStep,
-    ),
-    decreaseFactor: num(0.05, 0.95, 'Multiplicative decrease on back-pressure or lag above target.').default(
-      defaultFlowOptions.decreaseFactor,
-    ),
-    lowWatermark: num(0, 1, 'Grow only while lag < target × lowWatermark (hysteresis band above).').default(
+    startRate: num(
+      1,
+      1e9,
+      'Pace (events/s per partition) a partition starts at; doubles per lag sample while the target keeps up.',
+    ).default(defaultFlowOptions.startRate),
+    increaseStep: int(
+      1,
+      100_000,
+      'Round-trip fallback: additive increase of the batch size per decision.',
+    ).default(defaultFlowOptions.increaseStep),
+    decreaseFactor: num(
+      0.05,
+      0.95,
+      'Multiplicative decrease of the pace on back-pressure or replication lag over its limit.',
+    ).default(defaultFlowOptions.decreaseFactor),
+    lowWatermark: num(0, 1, 'Set point: the pace aims at an apply lag of target × lowWatermark.').default(
       defaultFlowOptions.lowWatermark,
     ),
     maxRate: num(0, 1e9, 'Global events/s cap shared by all partitions and workers (0 = none).').default(

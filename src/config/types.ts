@@ -54,6 +54,7 @@ export interface FlowConfig {
   maxBatch: number;
   startBatch?: number;
   startInFlight?: number;
+  startRate: number;
   increaseStep: number;
   decreaseFactor: number;
   lowWatermark: number;

@@ -327,6 +327,7 @@ export class JobRunner {
 
   private knobsFor(partition: number): PartitionKnobs {
     return (
+      this.deps.flow?.knobs(partition) ??
       this.deps.knobs?.(partition) ?? { batchSize: this.spec.batchSize, maxInFlight: this.spec.maxInFlight }
     );
   }

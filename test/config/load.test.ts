@@ -43,6 +43,7 @@ describe('parseJobConfig: resolution', () => {
       lagPollIntervalMs: 250,
       minBatch: 50,
       maxBatch: 5000,
+      startRate: 1000,
       increaseStep: 250,
       decreaseFactor: 0.5,
       lowWatermark: 0.5,

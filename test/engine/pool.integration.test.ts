@@ -65,6 +65,26 @@ describe('worker pool', () => {
     }
   });
 
+  it("the flow controller's knobs reach the partition runner, inline and in workers", async () => {
+    for (const workers of [0, 2]) {
+      await fetch(`${sim.url}/sim/reset`, { method: 'POST' });
+      const path = await writeJobFile({
+        job: `pool-knobs-${workers}`,
+        dbUrl: db.url,
+        targetUrl: sim.url,
+        extra: `workers: ${workers}`,
+        // Adaptive: paced from 400 events/s per partition, in batches of max(minBatch, 20 ms of
+        // the pace) = 50 events; the static batchSize (1000) would send the whole run in ~8.
+        flow: '{ targetApplyLagMs: 200, startRate: 400, batchSize: 1000, parallelPartitions: 4 }',
+      });
+      const s = await runJob(await loadJobConfig(path), { progress: false, logger: silentLogger() });
+      expect(s.outcome).toBe('done');
+      expect(s.events).toBe(TOTAL);
+      expect(s.batches, `batches with ${workers} workers`).toBeGreaterThan((3 * TOTAL) / 1000);
+      await expectExactSource();
+    }
+  });
+
   it("a killed worker's partition resumes in a fresh task and completes with nothing lost", async () => {
     await fetch(`${sim.url}/sim/reset`, { method: 'POST' });
     const path = await writeJobFile({

@@ -1,28 +1,21 @@
 /**
- * The per-partition control law, free of I/O and clocks so it can be tested step by step:
- * additive increase while lag is low and the limit was used, multiplicative decrease on lag above
- * target or back-pressure, hold inside the hysteresis band, never above the target's hint.
+ * Per-partition controller state, and the AIMD law on batch size and in-flight used when the
+ * target gives no lag signal (RTT and back-pressure only): additive increase while the period was
+ * clean and the limit was used, multiplicative decrease on RTT inflation or back-pressure, never
+ * above the target's hint. With a lag signal the rate law (rate.ts) steers instead. Free of I/O
+ * and clocks so it can be tested step by step.
  */
 import type { PartitionKnobs } from '../types.js';
 import { clamp, type FlowControllerOptions } from './options.js';
 import { newPaceState, type PaceState, paceCut, paceIncrease } from './pacing.js';
-import { FlowAction, type FlowDecision, FlowReason, type PartitionLag } from './types.js';
+import { newRateState, type RateState, recordPeriod } from './rate.js';
+import { FlowAction, type FlowDecision, FlowReason } from './types.js';
 
 /** RTT baseline = min of the per-decision-period minima over this many periods (5 s at 250 ms). */
 const RTT_BASELINE_PERIODS = 20;
 /** An increase adds at most this share of the current batch (a +250 step on a 50-event batch
  * would multiply the rate by 6 and overshoot by a queue's worth). */
 const MAX_STEP_SHARE = 0.25;
-/** A lag above target must fall back under it within this many periods, or it is cut again. */
-const DRAIN_SAMPLES = 4;
-/** A lag in the band whose projection exceeds this share of target is cut before it crosses. */
-const PROJECTED_CUT_SHARE = 0.85;
-/** How many sample periods ahead the lag trend is projected. */
-const PROJECTION_SAMPLES = 2;
-/** Bounds of a lag-driven rate cut, and the share of the estimated capacity it aims at. */
-const MIN_RATE_FACTOR = 0.1;
-const MAX_RATE_FACTOR = 0.9;
-const DRAIN_MARGIN = 0.7;
 /** EWMA weight of a new RTT sample (TCP's 1/8). */
 const SRTT_ALPHA = 0.125;
 
@@ -41,18 +34,17 @@ export interface PartitionFlowState {
   /** Latest sample id at the moment of the last cut, and when it happened. */
   lastCutSampleId: number;
   lastCutAtMs: number;
-  prevLagMs: number | null;
   srttMs: number | null;
   periodMinRttMs: number;
   rttMinima: number[];
-  /** No further lag-driven cut before this time: the last cut is still travelling the queue. */
-  freezeUntilMs: number;
-  riseAtCutMs: number;
   /** Events launched since the last decision, and when that period started. */
   launchedEvents: number;
   periodStartMs: number;
-  /** The pacing tier (see pacing.ts). */
+  /** The pace (pacing.ts): steered by the rate law, or the lowest AIMD tier without a lag signal. */
   pace: PaceState;
+  /** true while the rate law steers (a lag signal exists); false in the RTT fallback. */
+  rateMode: boolean;
+  rate: RateState;
 }
 
 export function newPartitionState(
@@ -70,68 +62,18 @@ export function newPartitionState(
     lastDecidedSampleId: 0,
     lastCutSampleId: -1,
     lastCutAtMs: Number.NEGATIVE_INFINITY,
-    prevLagMs: null,
     srttMs: null,
     periodMinRttMs: Number.POSITIVE_INFINITY,
     rttMinima: [],
-    freezeUntilMs: Number.NEGATIVE_INFINITY,
-    riseAtCutMs: 0,
     launchedEvents: 0,
     periodStartMs: nowMs,
     pace: newPaceState(),
+    rateMode: false,
+    rate: newRateState(),
   };
 }
 
 const decision = (action: FlowAction, reason: FlowReason): FlowDecision => ({ action, reason });
-
-/** Decision for one lag sample of this partition (the caller ensures one per sample). */
-export function decideOnLag(
-  st: PartitionFlowState,
-  lag: PartitionLag,
-  o: FlowControllerOptions,
-  nowMs: number,
-): FlowDecision {
-  const prev = st.prevLagMs;
-  st.prevLagMs = lag.applyLagMs;
-  // Predictive: with an exact lag, also judge the value projected two samples ahead (a cut takes
-  // about that long to show). On the raw value alone the simulation overshot to ~2× target.
-  const rise = lag.exact && prev !== null ? Math.max(0, lag.applyLagMs - prev) : 0;
-  const projected = lag.applyLagMs + PROJECTION_SAMPLES * rise;
-  const low = o.targetApplyLagMs * o.lowWatermark;
-  const overApply =
-    lag.applyLagMs > o.targetApplyLagMs ||
-    (lag.applyLagMs >= low && projected > PROJECTED_CUT_SHARE * o.targetApplyLagMs);
-  const overRepl = lag.replicationLagMs !== undefined && lag.replicationLagMs > o.replicationLagLimitMs;
-  if (overApply || overRepl) {
-    // One cut per congestion episode. Apply lag is the age of the oldest unapplied event, so a
-    // cut shows only once the queue ahead of it has drained: for about two lags (+ one RTT)
-    // after a cut, or while apply lag is falling (the target is already catching up), cutting
-    // again would only empty the pipe (the simulation fell to minBatch every cycle without this).
-    // "Falling" means fast enough to be back under target within DRAIN_SAMPLES periods.
-    const fall = prev === null ? 0 : prev - lag.applyLagMs;
-    const falling = fall > 0 && fall * DRAIN_SAMPLES >= lag.applyLagMs - o.targetApplyLagMs;
-    // A rise much steeper than the one that caused the last cut is a new congestion event
-    // (e.g. the target lost capacity) and is not frozen.
-    const frozen = nowMs < st.freezeUntilMs && rise <= 2 * st.riseAtCutMs + 0.1 * o.lagPollIntervalMs;
-    if (!overRepl && (frozen || falling)) {
-      return decision(FlowAction.Hold, FlowReason.Draining);
-    }
-    // Rate factor from the lag's rise: the head of a FIFO ages at 1 − μ/λ, so over one period T
-    // the rise ΔL gives μ/λ = 1 − ΔL/T, the fraction of the current rate the target keeps up with.
-    const severity = 1 - rise / o.lagPollIntervalMs;
-    const rateFactor = Math.min(MAX_RATE_FACTOR, Math.max(MIN_RATE_FACTOR, severity * DRAIN_MARGIN));
-    const d = cut(st, o, overApply ? FlowReason.LagHigh : FlowReason.ReplicationLag, nowMs, rateFactor);
-    if (d.action === FlowAction.Decrease) {
-      const queueMs = Math.min(lag.applyLagMs, 2 * o.targetApplyLagMs);
-      st.freezeUntilMs = nowMs + 2 * queueMs + (st.srttMs ?? 0);
-      st.riseAtCutMs = rise;
-    }
-    return d;
-  }
-  if (projected >= low) return decision(FlowAction.Hold, FlowReason.Band);
-  if (st.unclean) return decision(FlowAction.Hold, FlowReason.Unclean);
-  return increase(st, o, FlowReason.LagLow);
-}
 
 /** Decision for a period without a lag value for this partition: credit hints and RTT only. */
 export function decideOnRtt(st: PartitionFlowState, o: FlowControllerOptions, nowMs: number): FlowDecision {
@@ -151,6 +93,7 @@ export function decideOnRtt(st: PartitionFlowState, o: FlowControllerOptions, no
 
 /** Clears the per-period flags after a decision. */
 export function endPeriod(st: PartitionFlowState, nowMs: number): void {
+  recordPeriod(st.rate, st.periodStartMs, nowMs, st.launchedEvents);
   st.launchedEvents = 0;
   st.periodStartMs = nowMs;
   st.pace.bound = false;
@@ -216,24 +159,17 @@ export function cut(
   o: FlowControllerOptions,
   reason: FlowReason,
   nowMs: number,
-  rateFactor?: number,
 ): FlowDecision {
   const k = st.knobs;
   const elapsed = nowMs - st.periodStartMs;
   const measured = elapsed > 0 ? (st.launchedEvents * 1000) / elapsed : 0;
-  let changed = true;
   if (k.maxInFlight > 1) {
     k.maxInFlight = Math.max(1, Math.floor(k.maxInFlight * o.decreaseFactor));
   } else if (k.batchSize > o.minBatch) {
     k.batchSize = Math.max(o.minBatch, Math.floor(k.batchSize * o.decreaseFactor));
-  } else {
-    changed = paceCut(st.pace, measured, o.decreaseFactor, o);
+  } else if (!paceCut(st.pace, measured, o.decreaseFactor, o)) {
+    return decision(FlowAction.Hold, FlowReason.AtMin);
   }
-  // A lag-driven cut also caps the rate at once: a knob cut slows a partition by less than its
-  // factor when the round trip has a fixed part, and queued lag punishes every late sample.
-  if (rateFactor !== undefined && measured > 0)
-    changed = paceCut(st.pace, measured, rateFactor, o) || changed;
-  if (!changed) return decision(FlowAction.Hold, FlowReason.AtMin);
   return decision(FlowAction.Decrease, reason);
 }
 

@@ -10,7 +10,6 @@ import type { PartitionKnobs } from '../types.js';
 import {
   clampToHint,
   cut,
-  decideOnLag,
   decideOnRtt,
   endPeriod,
   newPartitionState,
@@ -20,6 +19,7 @@ import {
 import { createFlowMetrics, type FlowMetrics, ThrottleCause } from './metrics.js';
 import { type FlowControllerOptions, FlowMode, resolveFlowControllerOptions } from './options.js';
 import { paceReserve } from './pacing.js';
+import { cutRate, decideRate, knobsForPace } from './rate.js';
 import { absoluteNowMs, TokenBucket } from './token-bucket.js';
 import {
   AttemptOutcome,
@@ -63,6 +63,7 @@ export class FlowController {
   private readonly states = new Map<number, PartitionFlowState>();
   private latestSampleId = 0;
   private latestSignal: LagSignal = LagSignal.None;
+  private warnedNoLag = false;
 
   constructor(private readonly deps: FlowControllerDeps) {
     this.options = resolveFlowControllerOptions(deps.options);
@@ -95,6 +96,8 @@ export class FlowController {
     const labels = { job: this.job, partition: String(partition) };
     this.metrics.batchSize.remove(labels);
     this.metrics.inflightLimit.remove(labels);
+    this.metrics.pace.remove(labels);
+    this.metrics.applyRateEstimate.remove(labels);
     this.metrics.observedApplyLag.remove(labels);
   }
 
@@ -108,10 +111,69 @@ export class FlowController {
       if (this.options.mode === FlowMode.Static || sample.id <= st.lastDecidedSampleId) continue;
       st.lastDecidedSampleId = sample.id;
       const now = this.clock.now();
-      const d = lag ? decideOnLag(st, lag, this.options, now) : decideOnRtt(st, this.options, now);
+      let d: FlowDecision;
+      if (lag) {
+        if (!st.rateMode) this.enterRateMode(st, now);
+        const r = decideRate(
+          {
+            rate: st.rate,
+            pace: st.pace.rate ?? this.options.startRate,
+            paceBound: st.pace.bound,
+            unclean: st.unclean,
+            launchedEvents: st.launchedEvents,
+            periodStartMs: st.periodStartMs,
+          },
+          lag,
+          this.options,
+          now,
+        );
+        if (r.action !== FlowAction.Hold) this.setPace(st, r.pace);
+        d = r;
+      } else {
+        if (st.rateMode) this.leaveRateMode(st);
+        d = decideOnRtt(st, this.options, now);
+      }
       endPeriod(st, now);
       this.apply(st, d);
     }
+  }
+
+  /**
+   * The rate law takes over (a lag signal exists for this partition): paced from now on, at the
+   * start rate, or at what it launched over the last period if it was running unpaced.
+   */
+  private enterRateMode(st: PartitionFlowState, nowMs: number): void {
+    st.rateMode = true;
+    if (st.pace.rate === null) {
+      const elapsed = nowMs - st.periodStartMs;
+      const measured = elapsed > 0 ? (st.launchedEvents * 1000) / elapsed : 0;
+      this.setPace(st, Math.max(this.options.startRate, measured));
+    }
+  }
+
+  /** No lag for this partition: the pace is released and the knobs follow RTT (AIMD). */
+  private leaveRateMode(st: PartitionFlowState): void {
+    st.rateMode = false;
+    st.pace.rate = null;
+    st.knobs.batchSize = this.options.startBatch;
+    st.knobs.maxInFlight = this.options.startInFlight;
+    clampToHint(st, this.options);
+    if (!this.warnedNoLag) {
+      this.warnedNoLag = true;
+      this.logger.info(
+        { partition: st.partition },
+        'no apply-lag reading for a partition: pacing released, batch size and in-flight follow round-trip time and back-pressure',
+      );
+    }
+  }
+
+  /** Sets the pace of a rate-mode partition and the knobs that carry it. */
+  private setPace(st: PartitionFlowState, pace: number): void {
+    st.pace.rate = pace;
+    knobsForPace(pace, st.srttMs, this.options, st.knobs);
+    clampToHint(st, this.options);
+    this.metrics.pace.set(this.labels(st), pace);
+    if (st.rate.estimate !== null) this.metrics.applyRateEstimate.set(this.labels(st), st.rate.estimate);
   }
 
   onAttempt(r: AttemptReport): void {
@@ -209,7 +271,13 @@ export class FlowController {
     const allowed = perSample
       ? st.lastCutSampleId < this.latestSampleId
       : this.clock.now() - st.lastCutAtMs >= (st.srttMs ?? 0);
-    if (allowed) this.apply(st, cut(st, this.options, reason, this.clock.now()));
+    if (!allowed) return;
+    if (st.rateMode && st.pace.rate !== null) {
+      this.setPace(st, cutRate(st.rate, st.pace.rate, this.options));
+      this.apply(st, { action: FlowAction.Decrease, reason });
+      return;
+    }
+    this.apply(st, cut(st, this.options, reason, this.clock.now()));
   }
 
   private apply(st: PartitionFlowState, d: FlowDecision): void {
@@ -233,10 +301,30 @@ export class FlowController {
       st = newPartitionState(partition, this.options, this.clock.now());
       // A partition that joins mid-run decides from the next sample on.
       st.lastDecidedSampleId = this.latestSampleId;
+      if (this.options.mode === FlowMode.Adaptive && !this.knownWithoutLag()) {
+        // Paced from its first batch: an unpaced start would put a burst into the target's queue
+        // before the first lag sample could show it. Joining a running job, it starts at the
+        // median pace of the running partitions (they share the target), if that is higher.
+        st.rateMode = true;
+        this.setPace(st, Math.max(this.options.startRate, this.medianPace()));
+      }
       this.states.set(partition, st);
       this.publish(st);
     }
     return st;
+  }
+
+  /** The poller has answered and found no lag series on the target. */
+  private knownWithoutLag(): boolean {
+    return this.latestSampleId > 0 && this.latestSignal === LagSignal.None;
+  }
+
+  private medianPace(): number {
+    const paces: number[] = [];
+    for (const s of this.states.values()) if (s.rateMode && s.pace.rate !== null) paces.push(s.pace.rate);
+    if (paces.length === 0) return 0;
+    paces.sort((a, b) => a - b);
+    return paces[Math.floor(paces.length / 2)]!;
   }
 
   private publish(st: PartitionFlowState): void {

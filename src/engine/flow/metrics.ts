@@ -15,6 +15,8 @@ export interface FlowMetrics {
   batchSize: Gauge<'job' | 'partition'>;
   inflightLimit: Gauge<'job' | 'partition'>;
   observedApplyLag: Gauge<'job' | 'partition'>;
+  pace: Gauge<'job' | 'partition'>;
+  applyRateEstimate: Gauge<'job' | 'partition'>;
   throttleSeconds: Counter<'job' | 'partition' | 'cause'>;
   decisions: Counter<'job' | 'action' | 'reason'>;
 }
@@ -37,6 +39,18 @@ export function createFlowMetrics(registry: Registry): FlowMetrics {
     observedApplyLag: new Gauge({
       name: 'replay_observed_apply_lag_seconds',
       help: "Target's apply lag last observed by the flow controller",
+      labelNames: ['job', 'partition'],
+      registers,
+    }),
+    pace: new Gauge({
+      name: 'replay_pace_events_per_second',
+      help: 'Events/s the flow controller currently lets a partition send (adaptive, with a lag signal)',
+      labelNames: ['job', 'partition'],
+      registers,
+    }),
+    applyRateEstimate: new Gauge({
+      name: 'replay_estimated_apply_rate_events_per_second',
+      help: "Apply rate the flow controller estimates is left for the replay on a partition (from the apply lag's slope)",
       labelNames: ['job', 'partition'],
       registers,
     }),

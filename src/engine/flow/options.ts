@@ -19,6 +19,12 @@ export interface FlowControllerOptions {
   maxBatch: number;
   startBatch: number;
   startInFlight: number;
+  /**
+   * Adaptive: the pace (events/s per partition) a partition starts at before the first lag
+   * sample; it doubles per sample while the target keeps up. A partition that joins a running
+   * job starts at the median pace of the partitions already running, if that is higher.
+   */
+  startRate: number;
   maxInFlight: number;
   /** Events added to the batch size per increase decision. */
   increaseStep: number;
@@ -44,6 +50,7 @@ export const defaultFlowControllerOptions = {
   maxBatch: 5000,
   startBatch: 500,
   startInFlight: 2,
+  startRate: 1000,
   maxInFlight: 8,
   increaseStep: 250,
   decreaseFactor: 0.5,
@@ -63,6 +70,7 @@ const bounds: Record<NumericField, { min: number; max: number; int: boolean }> =
   maxBatch: { min: 1, max: 1_000_000, int: true },
   startBatch: { min: 1, max: 1_000_000, int: true },
   startInFlight: { min: 1, max: 1024, int: true },
+  startRate: { min: 1, max: 1e9, int: false },
   maxInFlight: { min: 1, max: 1024, int: true },
   increaseStep: { min: 1, max: 1_000_000, int: true },
   decreaseFactor: { min: 0.05, max: 0.95, int: false },

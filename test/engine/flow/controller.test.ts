@@ -4,41 +4,61 @@ import { FakeClock, lagSample, makeController, metricValue, noSignalSample, useL
 
 const P = 0;
 
-/** One decision period: the runner used the limit, 250 ms passed, a sample arrived. */
+/** A runner that always has data: launches every batch the pace allows during `ms`. */
+function saturate(ctl: FlowController, clock: FakeClock, ms = 250): void {
+  let due = -1;
+  for (let t = 0; t < ms; t += 5) {
+    for (let n = 0; ; n++) {
+      if (n > 10_000) throw new Error(`the pace never binds (pace ${ctl.inspect(P).pace.rate})`);
+      if (due < 0) due = clock.t + ctl.reserve(P, ctl.knobs(P).batchSize);
+      if (clock.t < due) break;
+      ctl.onBatchLaunched(P, 1, ctl.knobs(P).batchSize);
+      due = -1;
+    }
+    clock.advance(5);
+  }
+}
+
+/** One decision period: the runner sent what the pace allowed (or nothing), then a sample came. */
 function period(ctl: FlowController, clock: FakeClock, lagMs: number, use = true): void {
-  if (use) useLimit(ctl, P);
-  clock.advance(250);
+  if (use) saturate(ctl, clock);
+  else clock.advance(250);
   ctl.onLagSample(lagSample({ [P]: lagMs }, clock.t));
 }
 
-describe('FlowController: increase', () => {
-  it('rises while lag is low and the limit is used: batch size first, then in-flight', () => {
-    const { ctl, clock } = makeController();
-    expect(ctl.knobs(P)).toEqual({ batchSize: 500, maxInFlight: 2 });
-    let prevEvents = 1000;
-    let prevBatch = 500;
-    for (let i = 0; i < 40; i++) {
-      period(ctl, clock, 20);
-      const k = ctl.knobs(P);
-      // In-flight only grows once the batch size has reached maxBatch.
-      if (k.maxInFlight === 3 && prevEvents === 10_000) expect(prevBatch).toBe(5000);
-      prevBatch = k.batchSize;
-      expect(k.batchSize).toBeLessThanOrEqual(5000);
-      expect(k.maxInFlight).toBeLessThanOrEqual(8);
-      if (prevEvents < 5000 * 8) expect(k.batchSize * k.maxInFlight).toBeGreaterThan(prevEvents);
-      prevEvents = k.batchSize * k.maxInFlight;
-    }
-    expect(ctl.knobs(P).maxInFlight).toBeGreaterThanOrEqual(3);
+const pace = (ctl: FlowController) => ctl.inspect(P).pace.rate!;
+
+describe('FlowController (rate law): start and increase', () => {
+  it('paces a partition from its first batch at startRate, in batches that cannot burst', () => {
+    const { ctl } = makeController();
+    // 1000 events/s; a batch is a quarter of the 200 ms target's worth: 50 events.
+    expect(ctl.knobs(P)).toEqual({ batchSize: 50, maxInFlight: 2 });
+    expect(pace(ctl)).toBe(1000);
+    expect(ctl.reserve(P, 500)).toBe(0);
+    expect(ctl.reserve(P, 500)).toBe(500); // the second 500 events wait half a second
   });
 
-  it('does NOT rise when the limit was not used', async () => {
+  it('slow start: the pace at least doubles per sample while no queue stands and it is the limit', () => {
+    const { ctl, clock } = makeController();
+    const paces = [pace(ctl)];
+    for (let i = 0; i < 6; i++) {
+      period(ctl, clock, 5);
+      paces.push(pace(ctl));
+    }
+    for (let i = 1; i < paces.length; i++) expect(paces[i]!).toBeGreaterThanOrEqual(1.5 * paces[i - 1]!);
+    expect(paces.at(-1)!).toBeGreaterThanOrEqual(16_000);
+    // The knobs follow the pace: batch = pace × 50 ms up to maxBatch.
+    expect(ctl.knobs(P).batchSize).toBe(Math.min(5000, Math.round(paces.at(-1)! * 0.05)));
+  });
+
+  it('does NOT rise when the pace was not the limit', async () => {
     const { ctl, clock, registry } = makeController();
     for (let i = 0; i < 10; i++) {
-      ctl.onBatchLaunched(P, 1, 120); // partial batches, one of two in flight
+      ctl.onBatchLaunched(P, 1, 50); // 200 events/s, well under the pace
       clock.advance(250);
-      ctl.onLagSample(lagSample({ [P]: 10 }, clock.t));
+      ctl.onLagSample(lagSample({ [P]: 5 }, clock.t));
     }
-    expect(ctl.knobs(P)).toEqual({ batchSize: 500, maxInFlight: 2 });
+    expect(pace(ctl)).toBe(1000);
     expect(
       await metricValue(registry, 'replay_controller_decisions_total', {
         action: 'hold',
@@ -46,58 +66,91 @@ describe('FlowController: increase', () => {
       }),
     ).toBe(10);
   });
-
-  it('does not add in-flight when full batches never filled the window', () => {
-    const { ctl, clock } = makeController({ startBatch: 5000, maxBatch: 5000 });
-    for (let i = 0; i < 5; i++) {
-      ctl.onBatchLaunched(P, 1, 5000);
-      clock.advance(250);
-      ctl.onLagSample(lagSample({ [P]: 10 }, clock.t));
-    }
-    expect(ctl.knobs(P)).toEqual({ batchSize: 5000, maxInFlight: 2 });
-  });
 });
 
-describe('FlowController: decrease', () => {
-  it('cuts on back-pressure (429, 503, TransientBackpressure) at most once per lag sample', async () => {
-    const { ctl, clock, registry } = makeController();
-    period(ctl, clock, 120, false);
-    for (let i = 0; i < 3; i++)
-      ctl.onAttempt({ partition: P, rttMs: 5, events: 500, outcome: 'backpressure' });
-    expect(ctl.knobs(P)).toEqual({ batchSize: 500, maxInFlight: 1 });
-    period(ctl, clock, 120, false);
-    ctl.onAttempt({ partition: P, rttMs: 5, events: 500, outcome: 'http429' });
-    ctl.onAttempt({ partition: P, rttMs: 5, events: 500, outcome: 'http429' });
-    expect(ctl.knobs(P)).toEqual({ batchSize: 250, maxInFlight: 1 });
-    period(ctl, clock, 120, false);
-    ctl.onAttempt({ partition: P, rttMs: 5, events: 250, outcome: 'http503' });
-    ctl.onAttempt({ partition: P, rttMs: 5, events: 250, outcome: 'error' });
-    expect(ctl.knobs(P)).toEqual({ batchSize: 125, maxInFlight: 1 });
-    expect(await metricValue(registry, 'replay_controller_decisions_total', { reason: 'http503' })).toBe(1);
+describe('FlowController (rate law): estimate and decrease', () => {
+  /** Paced at 4000/s, a queue forms (60 ms), then grows by 50 ms per 250 ms: μ = 0.8 × 4000. */
+  function congested() {
+    const h = makeController({ startRate: 4000 });
+    period(h.ctl, h.clock, 60);
+    expect(pace(h.ctl)).toBe(4000); // under the set point (100 ms): no reason to slow down
+    period(h.ctl, h.clock, 110);
+    return h;
+  }
+
+  it('estimates the apply rate from the lag slope and paces at it', async () => {
+    const { ctl, registry } = congested();
+    // λ·(1 − dL/dt) = 4000 × 0.8 = 3200, blended with the first bound (≈ 4000 × (1 − 60/250));
+    // the lag 10 ms over the set point (100 ms) trims 10/400 of it.
+    const estimate = ctl.inspect(P).rate.estimate!;
+    expect(estimate).toBeGreaterThan(2900);
+    expect(estimate).toBeLessThan(3300);
+    expect(pace(ctl)).toBeCloseTo(estimate * (1 - 10 / 400), 6);
+    expect(
+      await metricValue(registry, 'replay_estimated_apply_rate_events_per_second', {
+        job: 'j1',
+        partition: '0',
+      }),
+    ).toBe(estimate);
+    expect(await metricValue(registry, 'replay_pace_events_per_second', { job: 'j1', partition: '0' })).toBe(
+      pace(ctl),
+    );
   });
 
-  it('cuts on lag above target, once per congestion episode, again if lag stays high', () => {
-    const { ctl, clock } = makeController();
-    ctl.knobs(P);
-    period(ctl, clock, 300, false);
-    expect(ctl.knobs(P)).toEqual({ batchSize: 500, maxInFlight: 1 });
-    period(ctl, clock, 310, false); // the cut has not reached the head of the queue yet: hold
-    expect(ctl.knobs(P)).toEqual({ batchSize: 500, maxInFlight: 1 });
-    for (let i = 0; i < 3; i++) period(ctl, clock, 320, false);
-    expect(ctl.knobs(P).batchSize).toBe(250);
+  it('cuts hard on lag above target: the excess over the set point drains within 2 × target', async () => {
+    const { ctl, clock, registry } = congested();
+    const before = pace(ctl);
+    period(ctl, clock, 300); // +190 ms in 250 ms: the target applies ~24 % of what it gets
+    // estimate ≈ 3042 × 0.24 ≈ 730, and (300 − 100) / 400 of it is held back to drain the queue.
+    expect(pace(ctl)).toBeLessThan(0.15 * before);
+    expect(pace(ctl)).toBeGreaterThanOrEqual(50); // never below one minBatch per second
+    expect(
+      await metricValue(registry, 'replay_controller_decisions_total', {
+        action: 'decrease',
+        reason: 'lag_high',
+      }),
+    ).toBe(1);
   });
 
-  it('treats replication lag above its limit like apply lag above target', async () => {
+  it('does not cut for a queue the replay did not send (live traffic, a slow tick)', async () => {
     const { ctl, clock, registry } = makeController();
     ctl.knobs(P);
     clock.advance(250);
+    ctl.onLagSample(lagSample({ [P]: 900 }, clock.t));
+    expect(pace(ctl)).toBe(1000);
+    expect(
+      await metricValue(registry, 'replay_controller_decisions_total', { action: 'hold', reason: 'band' }),
+    ).toBe(1);
+  });
+
+  it('cuts on back-pressure (429, 503, TransientBackpressure) at most once per lag sample', async () => {
+    const { ctl, clock, registry } = makeController();
+    period(ctl, clock, 5, false);
+    for (let i = 0; i < 3; i++)
+      ctl.onAttempt({ partition: P, rttMs: 5, events: 50, outcome: 'backpressure' });
+    expect(pace(ctl)).toBe(500);
+    period(ctl, clock, 5, false);
+    ctl.onAttempt({ partition: P, rttMs: 5, events: 50, outcome: 'http429' });
+    ctl.onAttempt({ partition: P, rttMs: 5, events: 50, outcome: 'http429' });
+    expect(pace(ctl)).toBe(250);
+    period(ctl, clock, 5, false);
+    ctl.onAttempt({ partition: P, rttMs: 5, events: 50, outcome: 'http503' });
+    ctl.onAttempt({ partition: P, rttMs: 5, events: 50, outcome: 'error' });
+    expect(pace(ctl)).toBe(125);
+    expect(await metricValue(registry, 'replay_controller_decisions_total', { reason: 'http503' })).toBe(1);
+    expect(ctl.inspect(P).rate.ssthresh).toBe(125); // slow start now ends at half the pace last cut
+  });
+
+  it('treats replication lag above its limit like congestion', async () => {
+    const { ctl, clock, registry } = makeController();
+    saturate(ctl, clock);
     ctl.onLagSample({
       id: 10_000,
       atMs: clock.t,
       signal: 'metrics',
-      partitions: new Map([[P, { applyLagMs: 20, replicationLagMs: 400, exact: true }]]),
+      partitions: new Map([[P, { applyLagMs: 5, replicationLagMs: 400, exact: true }]]),
     });
-    expect(ctl.knobs(P).maxInFlight).toBe(1);
+    expect(pace(ctl)).toBe(500);
     expect(
       await metricValue(registry, 'replay_controller_decisions_total', {
         action: 'decrease',
@@ -105,26 +158,14 @@ describe('FlowController: decrease', () => {
       }),
     ).toBe(1);
   });
-
-  it('never goes below the minimums; at them it paces the partition instead', () => {
-    const { ctl, clock } = makeController({ minBatch: 100, startBatch: 100, startInFlight: 1 });
-    useLimit(ctl, P);
-    clock.advance(250);
-    ctl.onLagSample(lagSample({ [P]: 500 }, clock.t));
-    expect(ctl.knobs(P)).toEqual({ batchSize: 100, maxInFlight: 1 });
-    expect(ctl.inspect(P).pace.rate).toBeGreaterThan(0);
-    // A paced partition waits: two batches back to back cannot both go now.
-    expect(ctl.reserve(P, 100)).toBe(0);
-    expect(ctl.reserve(P, 100)).toBeGreaterThan(0);
-  });
 });
 
-describe('FlowController: hysteresis and pacing of decisions', () => {
-  it('holds inside the band: a lag hovering between the low watermark and target changes nothing', async () => {
-    const { ctl, clock, registry } = makeController();
-    const series = [120, 130, 125, 135, 128, 140, 132, 126, 138, 131, 124, 136, 129, 133, 127, 139];
+describe('FlowController (rate law): hysteresis and decisions', () => {
+  it('holds inside the band: a lag hovering around the set point changes nothing', async () => {
+    const { ctl, clock, registry } = makeController({ startRate: 4000 });
+    const series = [82, 88, 85, 90, 86, 89, 84, 87, 91, 85, 83, 88];
     for (let i = 0; i < 48; i++) period(ctl, clock, series[i % series.length]!);
-    expect(ctl.knobs(P)).toEqual({ batchSize: 500, maxInFlight: 2 });
+    expect(pace(ctl)).toBe(4000);
     expect(
       await metricValue(registry, 'replay_controller_decisions_total', { action: 'hold', reason: 'band' }),
     ).toBe(48);
@@ -132,14 +173,12 @@ describe('FlowController: hysteresis and pacing of decisions', () => {
 
   it('makes at most one decision per lag sample (duplicates and stale samples are ignored)', async () => {
     const { ctl, clock, registry } = makeController();
-    useLimit(ctl, P);
-    clock.advance(250);
-    const s = lagSample({ [P]: 10 }, clock.t);
+    saturate(ctl, clock);
+    const s = lagSample({ [P]: 5 }, clock.t);
     ctl.onLagSample(s);
-    useLimit(ctl, P);
     ctl.onLagSample(s);
     ctl.onLagSample({ ...s, id: s.id - 1 });
-    expect(ctl.knobs(P).batchSize).toBe(625);
+    expect(pace(ctl)).toBe(2000);
     const m = await registry.getSingleMetric('replay_controller_decisions_total')!.get();
     expect(m.values.reduce((a, v) => a + v.value, 0)).toBe(1);
   });
@@ -151,15 +190,15 @@ describe('FlowController: hysteresis and pacing of decisions', () => {
       rttMs: 5,
       events: 500,
       outcome: 'ok',
-      hint: { clientWindowSize: 600, retryBackoffMs: 0 },
+      hint: { clientWindowSize: 60, retryBackoffMs: 0 },
     });
-    expect(ctl.knobs(P)).toEqual({ batchSize: 500, maxInFlight: 1 });
+    expect(ctl.knobs(P)).toEqual({ batchSize: 50, maxInFlight: 1 });
     let seed = 7;
     const rnd = () => {
       seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31;
       return seed / 2 ** 31;
     };
-    let hint = 600;
+    let hint = 60;
     for (let i = 0; i < 300; i++) {
       if (rnd() < 0.2) {
         hint = Math.floor(30 + rnd() * 20_000);
@@ -177,26 +216,27 @@ describe('FlowController: hysteresis and pacing of decisions', () => {
     }
   });
 
-  it('recovers after a stall: lag spike, then normal lag brings the knobs back up', () => {
+  it('recovers after a stall: lag spike, then normal lag brings the pace back up', () => {
     const { ctl, clock } = makeController();
-    for (let i = 0; i < 8; i++) period(ctl, clock, 20);
-    const before = ctl.knobs(P).batchSize * ctl.knobs(P).maxInFlight;
-    for (let i = 0; i < 12; i++) {
-      // The runner reserves before each launch (pace), as it would with acquire().
-      ctl.reserve(P, ctl.knobs(P).batchSize);
-      period(ctl, clock, 2000 + i * 300);
-    }
-    const low = ctl.knobs(P);
-    expect(low.batchSize * low.maxInFlight).toBeLessThan(before);
-    expect(ctl.inspect(P).pace.rate).not.toBeNull();
-    for (let i = 0; i < 80; i++) {
-      const k = ctl.knobs(P);
-      for (let j = 0; j < k.maxInFlight + 1; j++) ctl.reserve(P, k.batchSize);
+    for (let i = 0; i < 5; i++) period(ctl, clock, 5);
+    const before = pace(ctl);
+    expect(before).toBeGreaterThanOrEqual(8000);
+    for (let i = 0; i < 8; i++) period(ctl, clock, 150 + i * 250); // apply stalled: lag grows 1:1
+    expect(pace(ctl)).toBeLessThan(0.1 * before);
+    let periods = 0;
+    while (pace(ctl) < before && periods < 60) {
       period(ctl, clock, 5);
+      periods++;
     }
-    const k = ctl.knobs(P);
-    expect(ctl.inspect(P).pace.rate).toBeNull();
-    expect(k.batchSize * k.maxInFlight).toBeGreaterThanOrEqual(before);
+    expect(pace(ctl)).toBeGreaterThanOrEqual(before);
+    expect(periods).toBeLessThanOrEqual(40); // back within 10 s
+  });
+
+  it('a partition joining a running job starts at the median pace of the running ones', () => {
+    const { ctl, clock } = makeController();
+    for (let i = 0; i < 3; i++) period(ctl, clock, 5);
+    expect(pace(ctl)).toBeGreaterThan(4000);
+    expect(ctl.inspect(7).pace.rate).toBe(pace(ctl));
   });
 });
 
@@ -210,7 +250,8 @@ describe('FlowController: no lag signal', () => {
       ctl.onLagSample(noSignalSample(clock.t));
     }
     const grown = ctl.knobs(P).batchSize;
-    expect(grown).toBeGreaterThan(500);
+    expect(grown).toBeGreaterThan(50);
+    expect(ctl.inspect(P).pace.rate).toBeNull(); // no lag signal: the pace is released
     expect(
       await metricValue(registry, 'replay_controller_decisions_total', { reason: 'rtt_low' }),
     ).toBeGreaterThan(0);
@@ -225,6 +266,8 @@ describe('FlowController: no lag signal', () => {
 
   it('without a lag signal, back-pressure cuts at most once per smoothed RTT', () => {
     const { ctl, clock } = makeController({ startInFlight: 8, maxInFlight: 8 });
+    ctl.onLagSample(noSignalSample(clock.t)); // the target has no lag series: knobs follow RTT
+    ctl.knobs(P);
     ctl.onAttempt({ partition: P, rttMs: 40, events: 500, outcome: 'ok' });
     ctl.onAttempt({ partition: P, rttMs: 40, events: 500, outcome: 'backpressure' });
     ctl.onAttempt({ partition: P, rttMs: 40, events: 500, outcome: 'backpressure' });
@@ -247,7 +290,7 @@ describe('FlowController: static mode, metrics, rate cap', () => {
         outcome: 'http429',
         hint: { clientWindowSize: 10, retryBackoffMs: 5 },
       });
-      period(ctl, clock, 1500);
+      period(ctl, clock, 1500, false);
     }
     expect(ctl.knobs(P)).toEqual({ batchSize: 800, maxInFlight: 3 });
     expect(
@@ -263,22 +306,39 @@ describe('FlowController: static mode, metrics, rate cap', () => {
     const registry = new Registry();
     const ctl = new FlowController({ job: 'j1', registry, clock, onChange: (c) => changes.push(c) });
     const knobs = ctl.knobs(3);
+    for (let i = 0; i < 4; i++) ctl.onBatchLaunched(3, 1, 50);
+    clock.advance(250);
+    ctl.onLagSample(lagSample({ 3: 20 }, clock.t));
+    ctl.onBatchLaunched(3, 1, 50);
     clock.advance(250);
     ctl.onLagSample(lagSample({ 3: 900 }, clock.t));
     expect(knobs).toBe(ctl.knobs(3)); // the same live object the runner holds
-    expect(knobs.maxInFlight).toBe(1);
-    expect(changes).toEqual([
-      { partition: 3, knobs, pace: null, decision: { action: 'decrease', reason: 'lag_high' } },
-    ]);
-    expect(await metricValue(registry, 'replay_inflight_limit', { job: 'j1', partition: '3' })).toBe(1);
+    expect(changes).toHaveLength(1);
+    expect(changes[0]).toMatchObject({
+      partition: 3,
+      knobs,
+      decision: { action: 'decrease', reason: 'lag_high' },
+    });
+    const paced = (changes[0] as { pace: number }).pace;
+    expect(paced).toBeLessThan(1000);
+    expect(await metricValue(registry, 'replay_batch_size', { job: 'j1', partition: '3' })).toBe(
+      knobs.batchSize,
+    );
+    expect(await metricValue(registry, 'replay_pace_events_per_second', { job: 'j1', partition: '3' })).toBe(
+      paced,
+    );
     ctl.forget(3);
     expect(
       await metricValue(registry, 'replay_inflight_limit', { job: 'j1', partition: '3' }),
     ).toBeUndefined();
+    expect(
+      await metricValue(registry, 'replay_pace_events_per_second', { job: 'j1', partition: '3' }),
+    ).toBeUndefined();
   });
 
   it('acquire() honours maxRate with the controller clock and counts throttle time', async () => {
-    const { ctl, clock, registry } = makeController({ maxRate: 1000, maxBurst: 250 });
+    // startRate far above the cap: the global cap, not the partition's pace, is what binds.
+    const { ctl, clock, registry } = makeController({ maxRate: 1000, maxBurst: 250, startRate: 1e6 });
     expect(await ctl.acquire(P, 250)).toBe(0);
     let done = false;
     const waited = ctl.acquire(P, 250).then((ms) => {

@@ -53,12 +53,17 @@ describe('flow control against the emulator', () => {
     const sample = await sampleOver(poller, 200);
     expect(sample.signal).toBe('metrics');
     expect(sample.partitions.get(1)?.applyLagMs).toBe(0);
-    const ctl = new FlowController({ job: 'emu', clock: new FakeClock() });
+    const clock = new FakeClock();
+    const ctl = new FlowController({ job: 'emu', clock });
     ctl.knobs(0);
     ctl.knobs(1);
+    // The replay sent those 100 events (partition 0) over the period the sample closes.
+    ctl.onBatchLaunched(0, 1, 50);
+    ctl.onBatchLaunched(0, 2, 50);
+    clock.advance(250);
     ctl.onLagSample(sample);
-    expect(ctl.knobs(0).maxInFlight).toBe(1);
-    expect(ctl.knobs(1).maxInFlight).toBe(2);
+    expect(ctl.inspect(0).pace.rate).toBeLessThan(1000); // cut below the start rate
+    expect(ctl.inspect(1).pace.rate).toBe(1000); // no lag, nothing sent: unchanged
   });
 
   it('falls back to /readyz (object and array forms) when /metrics is missing', async () => {

@@ -139,8 +139,9 @@ export class ToyPartition {
 export interface SimRun {
   /** Fine-grained lag trace: [timeMs, lagMs] every `traceEveryMs`. */
   trace: [number, number][];
-  /** Applied events at each trace point. */
+  /** Applied events (all / the replay's) at each trace point. */
   applied: number[];
+  replayApplied: number[];
 }
 
 /** Runs the closed loop for `durationMs`; `at(now)` lets a test change the model mid-run. */
@@ -153,7 +154,7 @@ export function runLoop(
   const dt = opts.dtMs ?? 1;
   const sampleEvery = opts.sampleEveryMs ?? 250;
   const traceEvery = opts.traceEveryMs ?? 10;
-  const runs: SimRun[] = parts.map(() => ({ trace: [], applied: [] }));
+  const runs: SimRun[] = parts.map(() => ({ trace: [], applied: [], replayApplied: [] }));
   let sampleId = 0;
   for (let now = 0; now <= durationMs; now += dt) {
     opts.at?.(now);
@@ -168,6 +169,7 @@ export function runLoop(
       parts.forEach((p, i) => {
         runs[i]!.trace.push([now, p.lagMs(now)]);
         runs[i]!.applied.push(p.applied);
+        runs[i]!.replayApplied.push(p.replayApplied);
       });
     }
   }
