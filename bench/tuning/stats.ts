@@ -41,6 +41,29 @@ export function settleBelow(series: Counter, fromMs: number, untilMs: number, li
   return span[lastAbove + 1]![0] - fromMs;
 }
 
+/**
+ * Time (ms) after `fromMs` until the series is first back under `limit` after its first excursion
+ * above it (0 if it never went above; null if it never came back before `untilMs`).
+ */
+export function firstBackBelow(
+  series: Counter,
+  fromMs: number,
+  untilMs: number,
+  limit: number,
+): number | null {
+  const span = series.filter(([t]) => t >= fromMs && t < untilMs);
+  const up = span.findIndex(([, v]) => v > limit);
+  if (up === -1) return 0;
+  const down = span.findIndex(([, v], i) => i > up && v <= limit);
+  return down === -1 ? null : span[down]![0] - fromMs;
+}
+
+/** Share of the time within [fromMs, untilMs) the series spent above `limit` (sample-weighted). */
+export function shareAbove(series: Counter, fromMs: number, untilMs: number, limit: number): number {
+  const span = series.filter(([t]) => t >= fromMs && t < untilMs);
+  return span.length === 0 ? 0 : span.filter(([, v]) => v > limit).length / span.length;
+}
+
 /** Time (ms) after `fromMs` until the series first reaches `level` (null if it never does before `untilMs`). */
 export function firstAtLeast(series: Counter, fromMs: number, untilMs: number, level: number): number | null {
   for (const [t, v] of series) if (t >= fromMs && t < untilMs && v >= level) return t - fromMs;

@@ -3,7 +3,15 @@ import { parse } from 'yaml';
 import { topSelfTime } from '../../bench/tuning/profile.js';
 import { parseApplyLag } from '../../bench/tuning/prom.js';
 import { jobYaml } from '../../bench/tuning/replay.js';
-import { firstAtLeast, peak, percentile, settleBelow, windowRate } from '../../bench/tuning/stats.js';
+import {
+  firstAtLeast,
+  firstBackBelow,
+  peak,
+  percentile,
+  settleBelow,
+  shareAbove,
+  windowRate,
+} from '../../bench/tuning/stats.js';
 import { downsample, lineChart, niceTicks } from '../../bench/tuning/svg.js';
 
 describe('stats', () => {
@@ -35,6 +43,11 @@ describe('stats', () => {
     expect(settleBelow(s, 0, 600, 200)).toBe(400);
     expect(settleBelow(s, 350, 600, 200)).toBe(0);
     expect(settleBelow(s, 0, 350, 200)).toBeNull();
+    // First back under after the first excursion (100 → 200), not after the last one.
+    expect(firstBackBelow(s, 0, 600, 200)).toBe(200);
+    expect(firstBackBelow(s, 400, 600, 200)).toBe(0);
+    expect(firstBackBelow(s, 250, 350, 200)).toBeNull();
+    expect(shareAbove(s, 0, 600, 200)).toBeCloseTo(2 / 6, 12);
     expect(peak(s, 0, 600)).toBe(300);
     expect(firstAtLeast(s, 150, 600, 250)).toBe(150);
     expect(firstAtLeast(s, 0, 600, 1000)).toBeNull();

@@ -1,14 +1,15 @@
 /**
  * Scenario 3 — step response: adaptive at capacity C with live traffic; `stepPhaseS` after the first
  * replayed event C is halved (PATCH apply_rate), another `stepPhaseS` later doubled back. Time until
- * apply lag is back under 200 ms for good after the halving; time until the replay rate reaches
+ * apply lag (max over partitions) is first back under 200 ms after the halving, and until it stays
+ * there for good, and the share of the phase spent above; time until the replay rate reaches
  * 90 % of the new capacity (C_new − live) after each change.
  */
 import { capacityOf, liveRateOf, runAtCapacity, startCapacitySim, waitFirstApplied } from '../capacity.js';
 import type { GoalRow, TuningContext } from '../context.js';
 import { appendResults, fmtNum, table, verdict, writeJson, writePlot } from '../report.js';
 import { patchConfig } from '../sim.js';
-import { firstAtLeast, peak, settleBelow, windowRate } from '../stats.js';
+import { firstAtLeast, firstBackBelow, peak, settleBelow, shareAbove, windowRate } from '../stats.js';
 
 /** Rate window: 500 ms over 250 ms /sim/stats samples, so a change is visible ≥ 0.5 s after it. */
 const RATE_WINDOW_MS = 500;
@@ -55,14 +56,20 @@ export async function stepScenario(ctx: TuningContext): Promise<{ goals: GoalRow
   const rows: (string | number)[][] = [];
   const [half, dbl] = changes;
   let settle: number | null = null;
+  let back: number | null = null;
+  const secs = (ms: number | null, none: string) => (ms === null ? none : `${(ms / 1000).toFixed(2)} s`);
+  const pct = (x: number) => `${(100 * x).toFixed(1)} %`;
   if (half) {
     const until = dbl?.t ?? lastT;
     settle = settleBelow(cap.samples.lagMax, half.t, until, 200);
+    back = firstBackBelow(cap.samples.lagMax, half.t, until, 200);
     const want = 0.9 * (half.capacity - live);
     const reach = reachAfter(rate, half.t, until, want);
     rows.push([
       `halve to ${fmtNum(half.capacity)}/s`,
-      settle === null ? 'not within the phase' : `${(settle / 1000).toFixed(2)} s`,
+      secs(back, 'not within the phase'),
+      secs(settle, 'not within the phase'),
+      pct(shareAbove(cap.samples.lagMax, half.t, until, 200)),
       fmtNum(peak(cap.samples.lagMax, half.t, until)),
       fmtNum(want),
       reach === null ? 'not within the phase' : `${(reach / 1000).toFixed(2)} s`,
@@ -73,7 +80,9 @@ export async function stepScenario(ctx: TuningContext): Promise<{ goals: GoalRow
     const reach = reachAfter(rate, dbl.t, lastT + 1, want);
     rows.push([
       `double back to ${fmtNum(dbl.capacity)}/s`,
-      `${((settleBelow(cap.samples.lagMax, dbl.t, lastT + 1, 200) ?? Number.NaN) / 1000).toFixed(2)} s`,
+      secs(firstBackBelow(cap.samples.lagMax, dbl.t, lastT + 1, 200), 'not before the replay ended'),
+      secs(settleBelow(cap.samples.lagMax, dbl.t, lastT + 1, 200), 'not before the replay ended'),
+      pct(shareAbove(cap.samples.lagMax, dbl.t, lastT + 1, 200)),
       fmtNum(peak(cap.samples.lagMax, dbl.t, lastT + 1)),
       fmtNum(want),
       reach === null ? 'not before the replay ended' : `${(reach / 1000).toFixed(2)} s`,
@@ -110,12 +119,14 @@ export async function stepScenario(ctx: TuningContext): Promise<{ goals: GoalRow
   const lines = [
     `## Tuning 3 — step response (bench/tuning.ts, adaptive) — ${ctx.stamp()}`,
     '',
-    `C = ${fmtNum(C)} events/s, live ${fmtNum(live)}/s, L widened; ${ctx.table} window ${opts.stepWindowMin} min (${fmtNum(cap.run.events)} events, ${(cap.run.durationMs / 1000).toFixed(1)} s, late dropped ${cap.samples.late}). C halved ${opts.stepPhaseS} s after the first replayed event, doubled back ${opts.stepPhaseS} s later. Lag from /metrics every 100 ms; rate from /sim/stats every 250 ms (${RATE_WINDOW_MS} ms window, so rate times are ≥ 0.5 s). Plots: \`bench/${lagPlot}\`, \`bench/${ratePlot}\`.`,
+    `C = ${fmtNum(C)} events/s, live ${fmtNum(live)}/s, L widened; ${ctx.table} window ${opts.stepWindowMin} min (${fmtNum(cap.run.events)} events, ${(cap.run.durationMs / 1000).toFixed(1)} s, late dropped ${cap.samples.late}). C halved ${opts.stepPhaseS} s after the first replayed event, doubled back ${opts.stepPhaseS} s later. Lag = max over the 16 partitions from /metrics every 100 ms ("first": first sample back under 200 ms after the excursion; "for good": after the last sample over it in the phase); rate from /sim/stats every 250 ms (${RATE_WINDOW_MS} ms window, so rate times are ≥ 0.5 s). Plots: \`bench/${lagPlot}\`, \`bench/${ratePlot}\`.`,
     '',
     table(
       [
         'change',
-        'lag back < 200 ms (for good)',
+        'lag back < 200 ms (first)',
+        'lag < 200 ms for good',
+        'time with max lag > 200 ms',
         'peak lag ms',
         '90 % of new capacity − live',
         'rate reached it after',
@@ -129,8 +140,8 @@ export async function stepScenario(ctx: TuningContext): Promise<{ goals: GoalRow
     goals: [
       {
         goal: 'back under 200 ms within 2 s of a capacity halving',
-        measured: settle === null ? 'not within the phase' : `${(settle / 1000).toFixed(2)} s`,
-        verdict: settle === null ? 'missed' : verdict(settle / 1000, 2, false, ' s'),
+        measured: `${secs(back, 'not within the phase')} (for good: ${secs(settle, 'not within the phase')})`,
+        verdict: back === null ? 'missed' : verdict(back / 1000, 2, false, ' s'),
       },
     ],
   };

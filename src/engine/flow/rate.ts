@@ -30,8 +30,8 @@
  * - back-pressure (TransientBackpressure, 429, 503) or replication lag over its limit multiply
  *   the pace by `decreaseFactor` (once per sample).
  * Batch size = the pace's worth of `BURST_SHARE × target` (a batch lands in the queue at once,
- * so its size is lag the target must absorb), in-flight = enough to carry the pace over the
- * smoothed round trip.
+ * so its size is lag the target must absorb); in-flight = enough to carry the pace over the
+ * smoothed round trip, ≥ startInFlight.
  */
 import type { PartitionKnobs } from '../types.js';
 import { clamp, type FlowControllerOptions } from './options.js';
@@ -282,7 +282,8 @@ export function cutRate(r: RateState, pace: number, o: FlowControllerOptions): n
 
 /**
  * Knobs that carry `pace` without bursting: a batch is `BURST_SHARE × target` worth of the pace
- * (it lands in the target's queue at once), in-flight covers the smoothed round trip.
+ * (it lands in the target's queue at once), in-flight covers the smoothed round trip, at least
+ * `startInFlight`.
  */
 export function knobsForPace(
   pace: number,
@@ -290,12 +291,14 @@ export function knobsForPace(
   o: FlowControllerOptions,
   knobs: PartitionKnobs,
 ): void {
-  const batch = clamp(Math.round((pace * BURST_SHARE * o.targetApplyLagMs) / 1000), o.minBatch, o.maxBatch);
+  const burst = (pace * BURST_SHARE * o.targetApplyLagMs) / 1000;
+  const batch = clamp(Math.round(burst), o.minBatch, o.maxBatch);
   const perSecond = pace / batch;
   const inFlight =
     srttMs === null
       ? o.startInFlight
       : Math.ceil((perSecond * INFLIGHT_HEADROOM * Math.max(srttMs, 1)) / 1000);
   knobs.batchSize = batch;
-  knobs.maxInFlight = clamp(inFlight, 1, o.maxInFlight);
+  // Never under startInFlight: a round trip stretched by load must not make in-flight the limit.
+  knobs.maxInFlight = clamp(Math.max(inFlight, o.startInFlight), 1, o.maxInFlight);
 }
