@@ -78,6 +78,8 @@ export interface PartitionRunResult {
 interface Slot {
   batch: EventBatch;
   done: Promise<void>;
+  /** Settles with the send: rejects when it failed (the next batch's sink must not wait on it). */
+  outcome: Promise<void>;
   firstSeq: bigint;
   bytes: number;
   settled: boolean;
@@ -129,10 +131,15 @@ export async function runPartition(input: PartitionRunInput): Promise<PartitionR
     const n = batch.events.length;
     let bytes = 0;
     for (const e of batch.events) bytes += e.payload.length;
-    const after = queue.length > 0 ? queue[queue.length - 1]!.done : undefined;
+    const after = queue.length > 0 ? queue[queue.length - 1]!.outcome : undefined;
     let markDone!: () => void;
     const done = new Promise<void>((r) => (markDone = r));
-    const slot: Slot = { batch, done, firstSeq: nextSeq, bytes, settled: false };
+    let settle!: (err?: unknown) => void;
+    const outcome = new Promise<void>((resolve, reject) => {
+      settle = (err?: unknown) => (err === undefined ? resolve() : reject(err));
+    });
+    outcome.catch(() => undefined); // observed by the next batch's sink, if any
+    const slot: Slot = { batch, done, outcome, firstSeq: nextSeq, bytes, settled: false };
     nextSeq += BigInt(n);
     queue.push(slot);
     inflight++;
@@ -154,10 +161,12 @@ export async function runPartition(input: PartitionRunInput): Promise<PartitionR
       .then(
         (ack) => {
           slot.ack = ack;
+          settle();
         },
         (err: unknown) => {
           slot.error = err;
           failure ??= err;
+          settle(err ?? new Error('send failed'));
         },
       )
       .finally(() => {

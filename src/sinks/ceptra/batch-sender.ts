@@ -11,6 +11,7 @@
  */
 
 import { Reason } from '../../common/contract.js';
+import { ReplayError } from '../../common/errors.js';
 import type { BatchAck, SinkBatch } from '../sink.js';
 import { abortedError } from './backoff.js';
 import { classifyResult, permanentReason, transientReason } from './classify.js';
@@ -102,9 +103,13 @@ export async function sendBatchMode(
   const sent = new Uint8Array(events.length);
   let pending: number[] = events.map((_, i) => i);
   let predecessorDone = false;
+  let predecessorFailed = false;
   batch.after?.then(
     () => (predecessorDone = true),
-    () => (predecessorDone = true),
+    () => {
+      predecessorDone = true;
+      predecessorFailed = true;
+    },
   );
   if (gate?.prevSent) await waitFor(gate.prevSent, signal);
   let unsent = events.length;
@@ -158,6 +163,16 @@ export async function sendBatchMode(
     }
     if (retryReason !== null) {
       client.countRetry(ack.retries, retryReason);
+      if (retryReason === Reason.OutOfOrderSequence && predecessorFailed) {
+        // The batch the target waits for failed (e.g. an outage past the deadline): this one can
+        // never be accepted before it, and re-sending it would spin. Fail it too; the partition
+        // resumes from its cursor, re-sending both in order.
+        throw new ReplayError(
+          'TARGET_OUTAGE',
+          `CEPtra refuses batch of replay stream ${batch.replayStream} OUT_OF_ORDER_SEQUENCE: the batch before it failed`,
+          { canRetry: true },
+        );
+      }
       if (retryReason === Reason.OutOfOrderSequence && batch.after && !predecessorDone) {
         // The target waits for our previous batch, which is still in flight: re-send the moment it
         // settles. A blind jittered backoff (and a window cut) here measured ~3.7k events/s on the
