@@ -66,7 +66,6 @@ export const FlowReason = {
   Http503: 'http503',
   RttLow: 'rtt_low',
   RttInflated: 'rtt_inflated',
-  Draining: 'draining',
   Unclean: 'unclean_period',
 } as const;
 export type FlowReason = (typeof FlowReason)[keyof typeof FlowReason];
