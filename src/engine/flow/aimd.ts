@@ -102,6 +102,12 @@ export function endPeriod(st: PartitionFlowState, nowMs: number): void {
   st.unclean = false;
 }
 
+/** Events/s launched in the current (open) decision period. */
+export function periodRate(st: PartitionFlowState, nowMs: number): number {
+  const elapsed = nowMs - st.periodStartMs;
+  return elapsed > 0 ? (st.launchedEvents * 1000) / elapsed : 0;
+}
+
 export function recordRtt(st: PartitionFlowState, rttMs: number): void {
   if (!(rttMs >= 0) || !Number.isFinite(rttMs)) return;
   st.srttMs = st.srttMs === null ? rttMs : st.srttMs + SRTT_ALPHA * (rttMs - st.srttMs);
@@ -161,8 +167,7 @@ export function cut(
   nowMs: number,
 ): FlowDecision {
   const k = st.knobs;
-  const elapsed = nowMs - st.periodStartMs;
-  const measured = elapsed > 0 ? (st.launchedEvents * 1000) / elapsed : 0;
+  const measured = periodRate(st, nowMs);
   if (k.maxInFlight > 1) {
     k.maxInFlight = Math.max(1, Math.floor(k.maxInFlight * o.decreaseFactor));
   } else if (k.batchSize > o.minBatch) {

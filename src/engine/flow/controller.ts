@@ -14,6 +14,7 @@ import {
   endPeriod,
   newPartitionState,
   type PartitionFlowState,
+  periodRate,
   recordRtt,
 } from './aimd.js';
 import { createFlowMetrics, type FlowMetrics, ThrottleCause } from './metrics.js';
@@ -145,9 +146,7 @@ export class FlowController {
   private enterRateMode(st: PartitionFlowState, nowMs: number): void {
     st.rateMode = true;
     if (st.pace.rate === null) {
-      const elapsed = nowMs - st.periodStartMs;
-      const measured = elapsed > 0 ? (st.launchedEvents * 1000) / elapsed : 0;
-      this.setPace(st, Math.max(this.options.startRate, measured));
+      this.setPace(st, Math.max(this.options.startRate, periodRate(st, nowMs)));
     }
   }
 

@@ -23,37 +23,30 @@ export interface FlowMetrics {
 
 export function createFlowMetrics(registry: Registry): FlowMetrics {
   const registers = [registry];
+  /** A per-partition gauge: every controller gauge has the labels job and partition. */
+  const partitionGauge = (name: string, help: string) =>
+    new Gauge({ name, help, labelNames: ['job', 'partition'] as const, registers });
   return {
-    batchSize: new Gauge({
-      name: 'replay_batch_size',
-      help: 'Batch size limit the flow controller currently sets, per partition',
-      labelNames: ['job', 'partition'],
-      registers,
-    }),
-    inflightLimit: new Gauge({
-      name: 'replay_inflight_limit',
-      help: 'Batches in flight the flow controller currently allows, per partition',
-      labelNames: ['job', 'partition'],
-      registers,
-    }),
-    observedApplyLag: new Gauge({
-      name: 'replay_observed_apply_lag_seconds',
-      help: "Target's apply lag last observed by the flow controller",
-      labelNames: ['job', 'partition'],
-      registers,
-    }),
-    pace: new Gauge({
-      name: 'replay_pace_events_per_second',
-      help: 'Events/s the flow controller currently lets a partition send (adaptive, with a lag signal)',
-      labelNames: ['job', 'partition'],
-      registers,
-    }),
-    applyRateEstimate: new Gauge({
-      name: 'replay_estimated_apply_rate_events_per_second',
-      help: "Apply rate the flow controller estimates is left for the replay on a partition (from the apply lag's slope)",
-      labelNames: ['job', 'partition'],
-      registers,
-    }),
+    batchSize: partitionGauge(
+      'replay_batch_size',
+      'Batch size limit the flow controller currently sets, per partition',
+    ),
+    inflightLimit: partitionGauge(
+      'replay_inflight_limit',
+      'Batches in flight the flow controller currently allows, per partition',
+    ),
+    observedApplyLag: partitionGauge(
+      'replay_observed_apply_lag_seconds',
+      "Target's apply lag last observed by the flow controller",
+    ),
+    pace: partitionGauge(
+      'replay_pace_events_per_second',
+      'Events/s the flow controller currently lets a partition send (adaptive, with a lag signal)',
+    ),
+    applyRateEstimate: partitionGauge(
+      'replay_estimated_apply_rate_events_per_second',
+      "Apply rate the flow controller estimates is left for the replay on a partition (from the apply lag's slope)",
+    ),
     throttleSeconds: new Counter({
       name: 'replay_throttle_seconds_total',
       help: 'Time paused by the global cap (cause=rate), the controller pace (pace) or target back-pressure (backpressure)',
