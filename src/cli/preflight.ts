@@ -1,11 +1,14 @@
 /**
  * Checks that run before anything is sent (by `plan` and by `run`): the access path of every
  * partition's keyset read (EXPLAIN; a sort is refused with the CREATE INDEX to run), and CEPtra
- * routing of the stored partitions (FNV-1a-64(key) mod N).
+ * routing of the stored partitions (FNV-1a-64(key) mod N). Poison rows (NULL id/key/payload/
+ * schema key, empty id, undecodable or oversize payload) are screened out of the routing check
+ * and reported instead: `run` dead-letters them, so they must not fail the job (issue 9).
  */
 import { ConfigError } from '../common/errors.js';
 import type { Logger } from '../common/logger.js';
 import type { JobConfig } from '../config/index.js';
+import type { PlanPoison } from '../engine/planner.js';
 import type { PostgresSource, RoutingReport } from '../sources/postgres/index.js';
 import { spanOf } from './job-context.js';
 
@@ -15,6 +18,8 @@ export interface PreflightReport {
   warnings: string[];
   routing: RoutingReport;
   routingSampled: boolean;
+  /** Poison rows among the rows the routing check read. */
+  poison: PlanPoison;
 }
 
 /** Rows checked for routing; bounded so a billion-row table is sampled, not scanned. */
@@ -41,8 +46,15 @@ export async function preflight(
     );
   }
   const routing = await source.checkRouting(span, { sampleLimit: ROUTING_SAMPLE_ROWS });
-  const routingSampled = routing.checked >= ROUTING_SAMPLE_ROWS;
+  const routingSampled = routing.scanned >= ROUTING_SAMPLE_ROWS;
   const warnings = [...config.warnings];
+  const poison = planPoison(routing, routingSampled);
+  if (poison.total > 0) {
+    notes.add(poisonNote(poison, config));
+    logger.warn({ poison }, 'poison rows in the window: they go to dead letters, not to the target');
+    const policy = poisonPolicyWarning(poison, config);
+    if (policy) warnings.push(policy);
+  }
   if (routing.mismatched > 0) {
     const examples = routing.examples
       .slice(0, 5)
@@ -61,5 +73,46 @@ export async function preflight(
     warnings.push(text);
     logger.warn({ routing }, 'routing mismatches; sending anyway (guardrails.routing: send)');
   }
-  return { accessPaths, notes: [...notes], warnings, routing, routingSampled };
+  return { accessPaths, notes: [...notes], warnings, routing, routingSampled, poison };
+}
+
+const POISON_EXAMPLES = 5;
+
+function planPoison(r: RoutingReport, sampled: boolean): PlanPoison {
+  return {
+    checked: r.scanned,
+    sampled,
+    total: Object.values(r.poison).reduce((a, b) => a + b, 0),
+    byReason: { ...r.poison },
+    examples: r.poisonExamples.slice(0, POISON_EXAMPLES).map((e) => ({ ...e })),
+  };
+}
+
+const shownId = (id: string | null): string => (id === null ? 'NULL id' : `event ${id === '' ? '""' : id}`);
+
+function poisonNote(p: PlanPoison, config: JobConfig): string {
+  const reasons = Object.entries(p.byReason)
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+    .map(([r, n]) => `${r} ${n}`)
+    .join(', ');
+  const examples = p.examples
+    .map((e) => `${e.reason} (${shownId(e.eventId)}, partition ${e.partition})`)
+    .join('; ');
+  const fate =
+    config.guardrails.onPoison === 'fail'
+      ? 'run stores the first as a dead letter, then fails (guardrails.onPoison: fail)'
+      : 'run stores them as dead letters (ceptra-replay dead-letters list) and sends the rest';
+  return `poison: ${p.total} of ${p.checked} rows${p.sampled ? ' (sampled)' : ''} cannot be sent (${reasons}), e.g. ${examples}; not routing-checked, ${fate}`;
+}
+
+/** When the policy would stop `run` on these rows: said now, so the dry run shows it. */
+function poisonPolicyWarning(p: PlanPoison, config: JobConfig): string | null {
+  const g = config.guardrails;
+  if (g.onPoison === 'fail') {
+    return `${p.total} poison rows found and guardrails.onPoison is "fail": run will stop at the first one; fix the rows or set guardrails.onPoison: dead-letter`;
+  }
+  if (p.total > g.maxDeadLetters) {
+    return `${p.total} poison rows found${p.sampled ? ' in a sample' : ''}, more than guardrails.maxDeadLetters (${g.maxDeadLetters}): run fails once the job holds more dead letters than that; fix the rows or raise guardrails.maxDeadLetters`;
+  }
+  return null;
 }

@@ -19,6 +19,18 @@ export interface PartitionPlan {
   requests: number;
 }
 
+/** Poison rows the preflight screen found in the window: `run` dead-letters them, never sends them. */
+export interface PlanPoison {
+  /** Rows screened (the routing check's rows: a sample of the window when `sampled`). */
+  checked: number;
+  sampled: boolean;
+  /** Poison rows among them, and by reason. */
+  total: number;
+  byReason: Record<string, number>;
+  /** The first few, in scan order; `eventId` as stored (null for NULL). */
+  examples: { reason: string; partition: number; eventId: string | null }[];
+}
+
 export interface JobPlan {
   job: string;
   windows: { startNs: bigint; endNs: bigint }[];
@@ -33,6 +45,8 @@ export interface JobPlan {
   };
   notes: string[];
   warnings: string[];
+  /** Set by `plan` from its preflight screen (absent from a bare `planJob`). */
+  poison?: PlanPoison;
 }
 
 export interface PlanOptions {

@@ -33,10 +33,14 @@ export interface SourceEvent {
  * Why a source row could not become an event (it is reported as a poison row, never dropped).
  * `PAYLOAD_NOT_UTF8`: a text payload whose bytes are not valid UTF-8 (only possible in a
  * SQL_ASCII database; json/jsonb are validated by Postgres and bytea is always decodable).
+ * `EMPTY_EVENT_ID`: an event id `''`, no identity at all (CEPtra refuses an empty `event_id`, and
+ * the emulator refuses the whole request); reported with `eventId: null` so it is never re-driven
+ * as is, its `raw` keeps the `''`. An empty *key* is valid: it routes as FNV-1a-64 of no bytes.
  */
 export const SourcePoisonReason = {
   NullEventTime: 'NULL_EVENT_TIME',
   NullEventId: 'NULL_EVENT_ID',
+  EmptyEventId: 'EMPTY_EVENT_ID',
   NullKey: 'NULL_KEY',
   NullPayload: 'NULL_PAYLOAD',
   NullSchemaKey: 'NULL_SCHEMA_KEY',

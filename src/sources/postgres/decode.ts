@@ -6,7 +6,8 @@
  * one stream).
  *
  * Poison rows (never yielded as events, reported with the reason and every column as text):
- * NULL event id, key, payload or schema-key column; and, in a SQL_ASCII database only, a text
+ * NULL event id, key, payload or schema-key column; an empty event id (`''`: no identity, CEPtra
+ * refuses it; an empty key is fine); and, in a SQL_ASCII database only, a text
  * payload or text event id whose bytes are not valid UTF-8 (any other server encoding converts
  * text to valid UTF-8 for us; json/jsonb are validated by Postgres; bytea is always decodable).
  * NULL event times never reach a read: `event_time >= start` is never true for NULL (see
@@ -22,6 +23,42 @@ import type { BytesKind, TableMeta } from './types.js';
 
 /** Poison reason of a text event id that is not valid UTF-8 (SQL_ASCII databases). */
 export const EVENT_ID_NOT_UTF8 = 'EVENT_ID_NOT_UTF8';
+
+/**
+ * A row's poison reason, or null for a valid row. The one order of the checks, shared with the
+ * routing check (routing.ts) so `plan` reports the reason `run` dead-letters a row with. Values
+ * are `null` for SQL NULL; only the id's length is read (an empty id is poison).
+ */
+export function poisonReason(
+  id: { length: number } | null,
+  key: unknown,
+  payload: unknown,
+  schemaKey: unknown,
+  badId: boolean,
+  badPayload: boolean,
+): string | null {
+  if (id === null) return SourcePoisonReason.NullEventId;
+  if (badId) return EVENT_ID_NOT_UTF8;
+  if (id.length === 0) return SourcePoisonReason.EmptyEventId;
+  if (key === null) return SourcePoisonReason.NullKey;
+  if (payload === null) return SourcePoisonReason.NullPayload;
+  if (schemaKey === null) return SourcePoisonReason.NullSchemaKey;
+  if (badPayload) return SourcePoisonReason.PayloadNotUtf8;
+  return null;
+}
+
+const reasonOf = (...args: Parameters<typeof poisonReason>): string => {
+  const r = poisonReason(...args);
+  if (r === null) throw new Error('rowDecoder: poison row without a reason');
+  return r;
+};
+
+/**
+ * The event id a poison row reports: none for an empty id, as for a NULL or undecodable one, so a
+ * dead letter without an identity is never re-driven as is (`raw` keeps the `''`).
+ */
+const poisonId = (id: string | null, reason: string): string | null =>
+  reason === SourcePoisonReason.EmptyEventId ? null : id;
 
 export interface RowDecoder {
   /** COPY text row (fields may alias the network chunk; what the event keeps is copied). */
@@ -51,23 +88,6 @@ export function rowDecoder(m: TableMeta, sqlAscii: boolean): RowDecoder {
   const checkPayload = sqlAscii && payloadKind === 'text';
   const checkId = sqlAscii && m.eventId.kind === 'text';
 
-  const reasonOf = (
-    id: unknown,
-    key: unknown,
-    payload: unknown,
-    sk: unknown,
-    badId: boolean,
-    badPayload: boolean,
-  ): string => {
-    if (id === null) return SourcePoisonReason.NullEventId;
-    if (badId) return EVENT_ID_NOT_UTF8;
-    if (key === null) return SourcePoisonReason.NullKey;
-    if (payload === null) return SourcePoisonReason.NullPayload;
-    if (sk === null) return SourcePoisonReason.NullSchemaKey;
-    if (badPayload) return SourcePoisonReason.PayloadNotUtf8;
-    throw new Error('rowDecoder: poison row without a reason');
-  };
-
   function copyPoison(row: CopyRow, partition: number): PoisonBody {
     const [t, id, k, pl] = row;
     const sk = constant ?? row[4] ?? null;
@@ -75,9 +95,10 @@ export function rowDecoder(m: TableMeta, sqlAscii: boolean): RowDecoder {
     const badPayload = checkPayload && pl != null && !isUtf8(pl);
     const raw: Record<string, string | null> = {};
     for (let i = 0; i < names.length; i++) raw[names[i]!] = rawText(row[i]);
+    const reason = reasonOf(id ?? null, k ?? null, pl ?? null, sk, badId, badPayload);
     const p: PoisonBody = {
-      reason: reasonOf(id, k, pl, sk, badId, badPayload),
-      eventId: id == null || badId ? null : id.toString('utf8'),
+      reason,
+      eventId: id == null || badId ? null : poisonId(id.toString('utf8'), reason),
       tsNs: t == null ? null : parse(t.toString('latin1')),
       partition,
       raw,
@@ -93,9 +114,10 @@ export function rowDecoder(m: TableMeta, sqlAscii: boolean): RowDecoder {
     const sk = constant ?? row[4] ?? null;
     const raw: Record<string, string | null> = {};
     for (let i = 0; i < names.length; i++) raw[names[i]!] = row[i] ?? null;
+    const reason = reasonOf(id ?? null, k ?? null, pl ?? null, sk, false, false);
     const p: PoisonBody = {
-      reason: reasonOf(id ?? null, k ?? null, pl ?? null, sk, false, false),
-      eventId: id ?? null,
+      reason,
+      eventId: poisonId(id ?? null, reason),
       tsNs: t == null ? null : parse(t),
       partition,
       raw,
@@ -115,6 +137,7 @@ export function rowDecoder(m: TableMeta, sqlAscii: boolean): RowDecoder {
       const sk = constant === undefined ? row[4] : undefined;
       if (
         id === null ||
+        id!.length === 0 ||
         k === null ||
         pl === null ||
         sk === null ||
@@ -137,7 +160,7 @@ export function rowDecoder(m: TableMeta, sqlAscii: boolean): RowDecoder {
       const k = row[2];
       const pl = row[3];
       const sk = constant === undefined ? row[4] : undefined;
-      if (id == null || k == null || pl == null || sk === null) {
+      if (id == null || id === '' || k == null || pl == null || sk === null) {
         out.poisonRow(textPoison(row, out.partition));
         return;
       }

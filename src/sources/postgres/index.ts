@@ -11,6 +11,12 @@ export {
   resolvePostgresOptions,
 } from './options.js';
 export { createPostgresSource, PostgresSource, type PostgresSourceDeps } from './postgres-source.js';
-export type { RoutingExample, RoutingReport } from './routing.js';
+export {
+  defaultPayloadLimit,
+  type PayloadLimit,
+  type RoutingExample,
+  type RoutingPoisonExample,
+  type RoutingReport,
+} from './routing.js';
 export { formatPgTimestamp, parsePgTimestamp, type TimeCodec, timeCodec } from './time.js';
 export type { TableMeta } from './types.js';

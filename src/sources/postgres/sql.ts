@@ -158,7 +158,41 @@ export function distinctPartitionsQuery(m: TableMeta): string {
   ) SELECT v::int8::text AS v FROM d WHERE v IS NOT NULL`;
 }
 
-/** (partition, key, event_id) of rows in the window, for the routing check (streamed with COPY). */
+/**
+ * Column positions of the routing check's rows (`routingQuery`). Besides (partition, key, id) a
+ * row carries what the poison screen needs without shipping payloads: the payload's byte length
+ * (NULL iff the payload is NULL) and whether the schema-key column is NULL. Only a SQL_ASCII
+ * database with a text payload ships the payload itself, because whether its bytes are UTF-8
+ * cannot be asked in SQL there (a conversion error would fail the whole query).
+ */
+export interface RoutingLayout {
+  columns: number;
+  partition: 0;
+  key: 1;
+  eventId: 2;
+  payloadBytes: 3;
+  /** `t`/`f`; absent when the schema key is a constant. */
+  schemaKeyNull?: number;
+  /** The payload bytes, for the UTF-8 check (SQL_ASCII text payloads only). */
+  payload?: number;
+}
+
+export function routingLayout(m: TableMeta): RoutingLayout {
+  const l: RoutingLayout = { columns: 4, partition: 0, key: 1, eventId: 2, payloadBytes: 3 };
+  if ('quoted' in m.schemaKey) l.schemaKeyNull = l.columns++;
+  if (m.sqlAscii && m.payload.kind === 'text') l.payload = l.columns++;
+  return l;
+}
+
+/**
+ * The routing check's rows in the window (streamed with COPY), columns as in `routingLayout`.
+ * The payload length is the byte length of what is sent: the text form for json/jsonb, the raw
+ * bytes for bytea, and for text/varchar its length in the server encoding (exact for UTF8 and
+ * SQL_ASCII servers; for other encodings the client's UTF-8 form may differ a little). For text
+ * and bytea `octet_length` reads the stored length without detoasting; json/jsonb go through
+ * their output function (jsonb is rendered): measured +0.6 s per 1M-row sample of ~100-byte jsonb
+ * documents (COPY 0.45 s → 1.1 s), still far less than shipping the payloads.
+ */
 export function routingQuery(
   m: TableMeta,
   partitions: 'all' | number[],
@@ -171,9 +205,17 @@ export function routingQuery(
     conds.push(`${m.partition.quoted} IN (${partitions.map(partitionLiteral).join(', ') || 'NULL'})`);
   }
   const lim = limit === undefined ? '' : ` LIMIT ${Math.max(0, Math.floor(limit))}`;
-  return copyOut(
-    `SELECT ${m.partition.quoted}, ${m.key.quoted}, ${m.eventId.quoted} FROM ${m.quoted} WHERE ${conds.join(' AND ')}${lim}`,
-  );
+  const pl = m.payload.quoted;
+  const cols = [
+    m.partition.quoted,
+    m.key.quoted,
+    m.eventId.quoted,
+    `octet_length(${m.payload.kind === 'json' ? `${pl}::text` : pl})`,
+  ];
+  // Same order as routingLayout: the schema-key flag, then the payload.
+  if ('quoted' in m.schemaKey) cols.push(`${m.schemaKey.quoted} IS NULL`);
+  if (routingLayout(m).payload !== undefined) cols.push(pl);
+  return copyOut(`SELECT ${cols.join(', ')} FROM ${m.quoted} WHERE ${conds.join(' AND ')}${lim}`);
 }
 
 /** Representative smallest id in the native type, for EXPLAIN of the resume form. */
