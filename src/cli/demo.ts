@@ -10,6 +10,7 @@ import type { Command } from 'commander';
 import pg from 'pg';
 import { ConfigError, ExitCode } from '../common/errors.js';
 import { createLogger, type Logger } from '../common/logger.js';
+import { displayUrl } from '../common/redact.js';
 import { parseJobConfig } from '../config/index.js';
 import { seedEvents } from '../sources/synthetic/index.js';
 import { startEmbeddedPostgres } from './embedded-postgres.js';
@@ -33,7 +34,8 @@ interface Database {
 
 async function openDatabase(log: (s: string) => void): Promise<Database> {
   const url = process.env.DATABASE_URL;
-  if (url) return { url, description: 'DATABASE_URL', stop: async () => undefined };
+  // Shown without user info or query string: DATABASE_URL usually carries a password.
+  if (url) return { url, description: `${displayUrl(url)} (DATABASE_URL)`, stop: async () => undefined };
   log('starting an embedded PostgreSQL (no DATABASE_URL set) …');
   const pgServer = await startEmbeddedPostgres('ceptra-replay-demo-pg-');
   return {

@@ -3,6 +3,7 @@
  * (one problem per line), so an operator fixes everything in one pass.
  */
 import { ConfigError } from '../common/errors.js';
+import { redactSecrets } from '../common/redact.js';
 
 export interface Problem {
   /** Dotted field path, e.g. `window.end` or `windows[1].start`. */
@@ -37,10 +38,12 @@ export function show(value: unknown): string {
  * problem as `path: message`, one per line. `details.problems` keeps them structured.
  */
 export function throwProblems(problems: readonly Problem[], sourceName: string): never {
-  const [first, ...rest] = problems;
+  // A message may quote a received value; a connection URL in it loses its password here.
+  const safe = problems.map((p) => ({ path: p.path, message: redactSecrets(p.message) }));
+  const [first, ...rest] = safe;
   if (!first) throw new Error('throwProblems called without problems');
   const lines = [first.message, ...rest.map((p) => `${p.path}: ${p.message}`)];
-  throw new ConfigError(first.path, lines.join('\n'), { details: { source: sourceName, problems } });
+  throw new ConfigError(first.path, lines.join('\n'), { details: { source: sourceName, problems: safe } });
 }
 
 /** Levenshtein distance (small strings: config keys). */

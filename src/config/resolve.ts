@@ -1,4 +1,5 @@
 import { availableParallelism } from 'node:os';
+import { displayUrl } from '../common/redact.js';
 import { type MetricDef, validateMetricDef } from '../monoid/index.js';
 /**
  * Semantic checks and resolution of a structurally valid job file: exact times and durations,
@@ -15,6 +16,8 @@ import type { GuardrailsConfig, JobConfig, SourceConfig, TargetConfig, VerifyCon
 import { resolveWindows } from './windows.js';
 
 const NS_PER_MS = 1_000_000n;
+/** No user info in the example: messages never show any (see displayUrl). */
+const PG_URL_EXAMPLE = 'postgres://127.0.0.1:5432/db';
 
 export interface ResolveContext {
   problems: Problem[];
@@ -51,10 +54,10 @@ function checkUrl(
     ok = false;
   }
   if (!ok) {
-    const masked = url.replace(/\/\/([^:@/]*):[^@/]*@/, '//$1:***@');
+    // Never the user info or the query string (passwords): scheme, host, port and path only.
     ctx.problems.push({
       path,
-      message: `expected a URL with scheme ${protocols.map((p) => p.slice(0, -1)).join(' or ')}, like ${example} (got ${show(masked)})`,
+      message: `expected a URL with scheme ${protocols.map((p) => p.slice(0, -1)).join(' or ')}, like ${example} (got ${show(displayUrl(url))})`,
     });
   }
 }
@@ -77,7 +80,7 @@ function resolveGuardrails(g: JobFileParsed['guardrails'], ctx: ResolveContext):
 }
 
 function resolveSource(s: JobFileParsed['source'], ctx: ResolveContext): SourceConfig {
-  checkUrl(s.url, 'source.url', ['postgres:', 'postgresql:'], 'postgres://user@127.0.0.1:5432/db', ctx);
+  checkUrl(s.url, 'source.url', ['postgres:', 'postgresql:'], PG_URL_EXAMPLE, ctx);
   if (!TABLE_PATTERN.test(s.table)) {
     ctx.problems.push({
       path: 'source.table',
@@ -104,6 +107,11 @@ function resolveSource(s: JobFileParsed['source'], ctx: ResolveContext): SourceC
   };
 }
 
+function resolveState(s: JobFileParsed['state'], ctx: ResolveContext): JobFileParsed['state'] {
+  if ('url' in s) checkUrl(s.url, 'state.url', ['postgres:', 'postgresql:'], PG_URL_EXAMPLE, ctx);
+  return s;
+}
+
 function resolveTarget(t: JobFileParsed['target'], ctx: ResolveContext): TargetConfig {
   checkUrl(t.url, 'target.url', ['http:', 'https:'], 'http://127.0.0.1:7070', ctx);
   const timeoutMs = durationMs(t.timeoutMs, 'target.timeoutMs', ctx);
@@ -111,6 +119,10 @@ function resolveTarget(t: JobFileParsed['target'], ctx: ResolveContext): TargetC
     ctx.problems.push({ path: 'target.timeoutMs', message: 'must be greater than 0 (e.g. 30s)' });
   if (t.tls && t.url.startsWith('http:')) {
     ctx.warnings.push('target.tls is set but target.url is http://; the TLS settings are ignored');
+  } else if (t.tls?.rejectUnauthorized === false) {
+    ctx.warnings.push(
+      "target.tls.rejectUnauthorized is false: the target's certificate is not verified; anyone on the path can read and alter the replay",
+    );
   }
   const outageDeadlineMs = durationMs(t.outageDeadlineMs, 'target.outageDeadlineMs', ctx);
   return { ...t, timeoutMs, outageDeadlineMs };
@@ -169,7 +181,7 @@ export function resolveJob(file: JobFileParsed, sourceName: string, ctx: Resolve
     target: resolveTarget(file.target, ctx),
     workers: file.workers === 'auto' ? availableParallelism() : file.workers,
     flow,
-    state: file.state,
+    state: resolveState(file.state, ctx),
     guardrails,
     verify: resolveVerify(file.verify, ctx),
     warnings: ctx.warnings,

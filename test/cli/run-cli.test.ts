@@ -134,7 +134,8 @@ describe('ceptra-replay run (child process)', () => {
         expect: /source\.table/,
       },
       {
-        yaml: `job: bad\nwindow: { start: 2025-08-01T00:00:00Z, end: 2025-08-02T00:00:00Z }\nsource: { type: postgres, url: "${db.url}", table: events }\ntarget: { url: "http://127.0.0.1:9", partitions: 4 }\nstate: { url: "${db.url}" }\n`,
+        // A malformed URL; an unreachable target is an outage, exit 1 (test/cli/outages.test.ts).
+        yaml: `job: bad\nwindow: { start: 2025-08-01T00:00:00Z, end: 2025-08-02T00:00:00Z }\nsource: { type: postgres, url: "${db.url}", table: events }\ntarget: { url: "ftp://127.0.0.1:9", partitions: 4 }\nstate: { url: "${db.url}" }\n`,
         expect: /target\.url/,
       },
       {

@@ -182,8 +182,46 @@ describe('parseJobConfig: errors name the field, the value and the fix', () => {
     );
     expect(urls.message).toContain('target.url: expected a URL with scheme http or https');
     expect(urls.message).toContain('source.url: expected a URL with scheme postgres or postgresql');
-    expect(urls.message).toContain('mysql://u:***@h/db');
-    expect(urls.message).not.toContain(':pw@');
+    expect(urls.message).toContain('(got "mysql://h/db")');
+    expect(urls.message).not.toContain('pw');
+  });
+
+  it('never echoes a password from a bad URL: "/", "@", ":" in it, or a query-string password', () => {
+    const env = { DATABASE_URL: 'postgres://replay:s3cr/et@db.example:5432/app?password=qs-secret' };
+    const e = configError(() =>
+      parse(
+        `${base}state: { url: 'postgres://replay:p@ss:w/rd@db.example:bad/state' }\n`,
+        { target: { url: 'http://replay:tok3n@ceptra.example:notaport' } },
+        env,
+      ),
+    );
+    expect(e.message).toContain('source.url: expected a URL with scheme postgres or postgresql');
+    expect(e.message).toContain('(got "postgres://<redacted>")');
+    expect(e.message).toContain('state.url: expected a URL with scheme postgres or postgresql');
+    expect(e.message).toContain('target.url: expected a URL with scheme http or https');
+    for (const secret of ['s3cr', 'qs-secret', 'p@ss', 'w/rd', 'tok3n', 'replay']) {
+      expect(e.message).not.toContain(secret);
+      expect(JSON.stringify(e.details)).not.toContain(secret);
+    }
+    // A URL given where a string was expected is shown redacted too.
+    const list = configError(() =>
+      parse(base.replace("url: '\u0024{DATABASE_URL}'", "url: ['postgres://replay:pw9@db.example/app']")),
+    );
+    expect(list.field).toBe('source.url');
+    expect(list.message).not.toContain('pw9');
+  });
+
+  it('warns when the target certificate is not verified', () => {
+    const target = (tls: string) =>
+      base.replace(
+        'target: { url: http://127.0.0.1:7070, partitions: 16 }',
+        `target: { url: https://ceptra.example:8443, partitions: 16${tls} }`,
+      );
+    expect(parse(target('')).warnings).toEqual([]);
+    expect(parse(target(', tls: { ca: ./ca.pem }')).warnings).toEqual([]);
+    expect(parse(target(', tls: { rejectUnauthorized: false }')).warnings).toEqual([
+      "target.tls.rejectUnauthorized is false: the target's certificate is not verified; anyone on the path can read and alter the replay",
+    ]);
   });
 
   it('windows must be sorted and disjoint', () => {

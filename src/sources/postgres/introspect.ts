@@ -12,6 +12,12 @@ import type { BytesKind, ColumnMeta, IdKind, TableMeta } from './types.js';
 
 const textish = new Set(['text', 'varchar', 'bpchar']);
 const integers = new Set(['int2', 'int4', 'int8']);
+/**
+ * What `to_regclass` raises for a name it cannot parse: invalid_name 42602, syntax_error 42601
+ * (too many dotted names), feature_not_supported 0A000 (cross-database reference),
+ * invalid_schema_name 3F000, undefined_table 42P01.
+ */
+const tableNameStates = new Set(['42602', '42601', '0A000', '3F000', '42P01']);
 
 interface RelRow {
   oid: string;
@@ -39,7 +45,19 @@ async function resolveTable(db: pg.Pool, table: string): Promise<RelRow> {
       [table],
     ));
   } catch (e) {
-    throw new ConfigError('source.table', `"${table}" is not a valid table name (${(e as Error).message}).`);
+    // Only the server rejecting the name itself is bad input; a connection failure here (the
+    // first query of the source) is reported by createPostgresSource as an outage.
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === 'string' && tableNameStates.has(code)) {
+      throw new ConfigError(
+        'source.table',
+        `"${table}" is not a valid table name (${(e as Error).message}).`,
+        {
+          cause: e,
+        },
+      );
+    }
+    throw e;
   }
   const rel = rows[0];
   if (!rel) {

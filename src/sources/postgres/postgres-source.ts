@@ -16,7 +16,7 @@ import type {
   TimeWindow,
 } from '../source.js';
 import { rowDecoder } from './decode.js';
-import { classifyPgError } from './errors.js';
+import { classifyPgError, pgConnectFailure } from './errors.js';
 import { type ExplainReport, explainRead } from './explain.js';
 import { introspect } from './introspect.js';
 import { type PostgresSourceInput, type PostgresSourceOptions, resolvePostgresOptions } from './options.js';
@@ -160,6 +160,8 @@ export async function createPostgresSource(
   } catch (e) {
     await pool.end().catch(() => undefined);
     if (e instanceof ConfigError) throw e;
-    throw classifyPgError(e);
+    // Connecting failed (outage, credentials, missing database) or a catalog query did.
+    const endpoint = { component: 'source database', field: 'source.url', url: options.url };
+    throw pgConnectFailure(e, endpoint, 'SOURCE_ERROR') ?? classifyPgError(e);
   }
 }
