@@ -8,13 +8,15 @@ import type { Logger } from '../common/logger.js';
 import type { JobConfig } from '../config/index.js';
 import { AttemptOutcome, type AttemptReport, FlowController, LagPoller } from '../engine/flow/index.js';
 import type { FlowHooks } from '../engine/job-runner.js';
+import { parseReplayStream } from '../engine/types.js';
 import type { CeptraSink } from '../sinks/ceptra/index.js';
 import type { SinkAttempt } from '../sinks/sink.js';
 
 export function attemptReport(a: SinkAttempt): AttemptReport | null {
   if (a.lane === undefined) return null;
-  const partition = Number(a.lane.slice(a.lane.lastIndexOf('/') + 1));
-  if (!Number.isInteger(partition)) return null;
+  const stream = parseReplayStream(a.lane);
+  if (stream === null) return null;
+  const { partition } = stream;
   let outcome: AttemptReport['outcome'];
   if (a.status === 429) outcome = AttemptOutcome.Http429;
   else if (a.status === 503) outcome = AttemptOutcome.Http503;

@@ -3,7 +3,6 @@
  * that knows which driver backs which port.
  */
 import { Registry } from 'prom-client';
-import { ConfigError } from '../common/errors.js';
 import type { Logger } from '../common/logger.js';
 import type { JobConfig } from '../config/index.js';
 import type { CursorStore } from '../engine/cursor.js';
@@ -11,6 +10,10 @@ import type { JobSpec } from '../engine/types.js';
 import { type CeptraClientOptions, type CeptraSink, createCeptraSink } from '../sinks/ceptra/index.js';
 import { createPostgresSource, type PostgresSource } from '../sources/postgres/index.js';
 import type { PartitionInfo } from '../sources/source.js';
+import { targetStartupError } from './startup-errors.js';
+
+/** Acknowledged-but-uncommitted events above which new batches wait for the state store. */
+const DEFAULT_MAX_UNCOMMITTED_EVENTS = 500_000;
 
 export function spanOf(config: JobConfig): { startNs: bigint; endNs: bigint } {
   return { startNs: config.windows[0]!.startNs, endNs: config.windows[config.windows.length - 1]!.endNs };
@@ -97,18 +100,15 @@ export async function openSink(
   try {
     return await createCeptraSink(opts);
   } catch (err) {
-    if (err instanceof ConfigError) throw err;
-    throw new ConfigError(
-      'target.url',
-      `cannot reach the CEPtra target at ${t.url} (${(err as Error).message}); check the URL, that the cluster (or \`ceptra-replay sim\`) is up, and TLS settings`,
-      { cause: err },
-    );
+    throw targetStartupError(err, t.url);
   }
 }
 
-export function jobSpec(config: JobConfig, partitions: number[]): JobSpec {
+export function jobSpec(config: JobConfig, partitions: number[], epoch = 1): JobSpec {
   return {
     job: config.job,
+    epoch,
+    maxUncommittedEvents: DEFAULT_MAX_UNCOMMITTED_EVENTS,
     windows: config.windows.map((w) => ({ ...w })),
     partitions,
     batchSize: config.flow.batchSize,

@@ -4,16 +4,19 @@
  */
 import type { Command } from 'commander';
 import { Registry } from 'prom-client';
-import { ConfigError, ExitCode, isReplayError } from '../common/errors.js';
+import { Closers } from '../common/closers.js';
+import { ConfigError, ExitCode, errorMessage, isReplayError } from '../common/errors.js';
 import { createLogger, type Logger } from '../common/logger.js';
 import { type JobConfig, jobSpecHash, loadJobConfig } from '../config/index.js';
-import { JobState, type StateStore } from '../engine/cursor.js';
+import { type JobRecord, JobState, type StateStore } from '../engine/cursor.js';
 import { JobRunner, type JobSummary } from '../engine/job-runner.js';
 import { createReplayMetrics } from '../engine/metrics.js';
 import { planJob } from '../engine/planner.js';
 import { PoisonPolicy } from '../engine/poison.js';
 import { PoolExecutor } from '../engine/pool/pool-executor.js';
-import { createStateStore } from '../engine/state/index.js';
+import { createStateStore, FileStateStore } from '../engine/state/index.js';
+import { chooseStreamEpoch } from '../engine/stream-epoch.js';
+import type { Sink } from '../sinks/sink.js';
 import { action } from './exit.js';
 import { addJobFlags, configOverrides, type JobFlags } from './flags.js';
 import { startFlow } from './flow-wiring.js';
@@ -37,30 +40,65 @@ export interface RunOptions {
   onRunner?(runner: JobRunner): void;
 }
 
-async function checkJobRecord(
+/**
+ * Opens the state store. `--restart` on a corrupt state file moves it aside (it cannot be trusted,
+ * and the restart discards the job's cursors anyway); without `--restart` the error says so.
+ */
+async function openStore(config: JobConfig, restart: boolean, logger: Logger, closers: Closers) {
+  const store = closers.add('state store', createStateStore(config.state, { logger }), (s) => s.close());
+  try {
+    await store.init();
+  } catch (err) {
+    if (!(restart && isReplayError(err) && err.code === 'STATE_CORRUPT' && store instanceof FileStateStore))
+      throw err;
+    const aside = await store.quarantine();
+    logger.warn(
+      { movedTo: aside },
+      '--restart: the state file was corrupt; moved it aside and starting over',
+    );
+  }
+  return store;
+}
+
+/**
+ * The job record and the stream epoch of this run. A resumed job continues its epoch; `--restart`
+ * and a job the store does not know (first run, or lost state) take a new one, checked against
+ * the target so a stream id is never reused (contract §2).
+ */
+async function prepareJobRecord(
   store: StateStore,
+  sink: Pick<Sink, 'sequencing' | 'lastSeq'>,
   config: JobConfig,
+  partitions: number[],
   restart: boolean,
   logger: Logger,
-): Promise<void> {
+): Promise<JobRecord> {
   const hash = jobSpecHash(config);
   const existing = await store.getJob(config.job);
+  let epoch: number;
   if (restart) {
-    await store.reset(config.job);
+    epoch = await store.reset(config.job);
     logger.warn({ job: config.job }, '--restart: discarded the cursors of this job');
   } else if (existing && existing.specHash !== hash) {
     throw new ConfigError(
       'job',
-      `job "${config.job}" already ran with a different window, source or partition count, so its cursors do not apply. Use a new job id, or pass --restart to discard its cursors and replay from the start (the target's dedup absorbs events it already applied).`,
+      `job "${config.job}" already ran with a different window, source or partition count, so its cursors do not apply. Use a new job id, or pass --restart to discard its cursors and replay from the start under a new replay stream (the target's event-id dedup absorbs events it already applied, within its retry window).`,
     );
+  } else {
+    epoch = existing ? existing.epoch : 1;
   }
+  if (restart || !existing)
+    epoch = await chooseStreamEpoch(sink, config.job, partitions, Math.max(1, epoch), logger);
   const now = new Date();
-  await store.putJob(config.job, {
+  const record: JobRecord = {
     specHash: hash,
     state: JobState.Running,
+    epoch,
     createdAt: existing && !restart ? existing.createdAt : now,
     updatedAt: now,
-  });
+  };
+  await store.putJob(config.job, record);
+  return record;
 }
 
 /** Runs a job to its end (or until stopped); the CLI and the demo share it. */
@@ -69,21 +107,26 @@ export async function runJob(config: JobConfig, opts: RunOptions = {}): Promise<
   for (const w of config.warnings) logger.warn({ warning: w }, 'config adjusted');
   const registry = opts.registry ?? new Registry();
   const metrics = createReplayMetrics(registry);
-  const source = await openSource(config, logger);
-  let sink: Awaited<ReturnType<typeof openSink>> | undefined;
-  let closeExecutor: () => Promise<void> | undefined = () => undefined;
-  let stopFlow: () => Promise<void> = async () => undefined;
-  const store = await createStateStore(config.state, { logger });
-  const metricsServer =
-    opts.metricsPort !== undefined ? await startMetricsServer(registry, opts.metricsPort) : undefined;
-  if (metricsServer) logger.info({ url: metricsServer.url }, 'metrics');
+  const closers = new Closers(logger);
+  let store: StateStore | undefined;
+  let record: JobRecord | undefined;
   try {
-    await store.init();
+    if (opts.metricsPort !== undefined) {
+      const server = closers.add(
+        'metrics server',
+        await startMetricsServer(registry, opts.metricsPort),
+        (m) => m.close(),
+      );
+      logger.info({ url: server.url }, 'metrics');
+    }
+    store = await openStore(config, opts.restart ?? false, logger, closers);
+    const lock = closers.add('run lock', await store.lock(config.job), (l) => l.release());
+    const source = closers.add('source', await openSource(config, logger), (s) => s.close());
     const { ids: partitions, perWindow } = await scanPartitions(config, source);
     await withSourceRetries(() => preflight(config, source, partitions, logger), logger);
-    sink = await openSink(config, logger, registry);
-    await checkJobRecord(store, config, opts.restart ?? false, logger);
-    const spec = jobSpec(config, partitions);
+    const sink = closers.add('sink', await openSink(config, logger, registry), (s) => s.close());
+    record = await prepareJobRecord(store, sink, config, partitions, opts.restart ?? false, logger);
+    const spec = jobSpec(config, partitions, record.epoch);
     const plan = await planJob(source, store, spec, {
       rate: config.guardrails.rate,
       exact: false,
@@ -94,31 +137,34 @@ export async function runJob(config: JobConfig, opts: RunOptions = {}): Promise<
         partitions: partitions.length,
         planned: plan.totals.remaining,
         sequencing: sink.sequencing,
+        streamEpoch: record.epoch,
         workers: config.workers,
       },
       'replay starting',
     );
     // Poison and refused events: kept with their raw row and reason before the cursor passes them.
     const poison = new PoisonPolicy(config.guardrails, store, config.job);
-    const flow = startFlow(config, sink, registry, logger);
-    stopFlow = flow.stop;
+    const flow = closers.add('flow control', startFlow(config, sink, registry, logger), (f) => f.stop());
     const executor =
       config.workers > 0
-        ? new PoolExecutor({
-            job: config.job,
-            windows: spec.windows,
-            workers: config.workers,
-            parallelPartitions: spec.parallelPartitions,
-            partitions,
-            readBatchSize: spec.readBatchSize,
-            ...(spec.fold ? { fold: spec.fold } : {}),
-            workerFile: POOL_WORKER_FILE,
-            portsSpec: portsConfig(config, Math.ceil(spec.parallelPartitions / config.workers)),
-            logger,
-            onWorkerCrash: () => metrics.workerCrashes.inc({ job: config.job }),
-          })
+        ? closers.add(
+            'worker pool',
+            new PoolExecutor({
+              job: config.job,
+              windows: spec.windows,
+              workers: config.workers,
+              parallelPartitions: spec.parallelPartitions,
+              partitions,
+              readBatchSize: spec.readBatchSize,
+              ...(spec.fold ? { fold: spec.fold } : {}),
+              workerFile: POOL_WORKER_FILE,
+              portsSpec: portsConfig(config, Math.ceil(spec.parallelPartitions / config.workers)),
+              logger,
+              onWorkerCrash: () => metrics.workerCrashes.inc({ job: config.job }),
+            }),
+            (e) => e.close(),
+          )
         : undefined;
-    closeExecutor = () => executor?.close();
     const runner = new JobRunner(
       {
         source,
@@ -144,6 +190,7 @@ export async function runJob(config: JobConfig, opts: RunOptions = {}): Promise<
       summary = await runner.run({
         stop: opts.stop ?? new AbortController().signal,
         abort: opts.abort ?? new AbortController().signal,
+        fence: lock.lost,
         planned: new Map(plan.partitions.map((p) => [p.partition, p.remaining])),
       });
     } catch (err) {
@@ -159,22 +206,29 @@ export async function runJob(config: JobConfig, opts: RunOptions = {}): Promise<
         : summary.outcome === 'failed'
           ? JobState.Failed
           : JobState.Paused;
-    const prev = await store.getJob(config.job);
     await store.putJob(config.job, {
-      specHash: jobSpecHash(config),
+      ...record,
       state,
-      createdAt: prev?.createdAt ?? new Date(),
       updatedAt: new Date(),
+      ...(summary.error !== undefined ? { error: summary.error } : {}),
       summary: JSON.parse(JSON.stringify(summary, (_k, v) => (typeof v === 'bigint' ? v.toString() : v))),
     });
     return summary;
+  } catch (err) {
+    // A run that throws after marking its job running leaves it failed, with the cause.
+    if (store && record) {
+      await store
+        .putJob(config.job, {
+          ...record,
+          state: JobState.Failed,
+          updatedAt: new Date(),
+          error: errorMessage(err),
+        })
+        .catch((e: unknown) => logger.warn({ err: errorMessage(e) }, 'could not mark the job failed'));
+    }
+    throw err;
   } finally {
-    await stopFlow().catch(() => undefined);
-    await closeExecutor()?.catch(() => undefined);
-    await sink?.close().catch(() => undefined);
-    await source.close().catch(() => undefined);
-    await store.close().catch(() => undefined);
-    await metricsServer?.close();
+    await closers.closeAll();
   }
 }
 

@@ -49,6 +49,16 @@ export type CreditHint = (typeof CreditHint)[keyof typeof CreditHint];
 
 export const REPLAY_FLAG = 'REPLAY';
 
+/** `GET /v1/replay/streams/{stream}` → `{stream, last_seq}`; 404 = never seen (contract §2). */
+export const REPLAY_STREAMS_PATH = '/v1/replay/streams/';
+
+/**
+ * Upper bound on any wait a target asks for (`retry_backoff_ms`, `Retry-After`, `retry_after_ms`).
+ * Node fires a timer above 2^31 − 1 ms after 1 ms, so an absurd hint would become a spin; and a
+ * minute is already longer than any sensible throttle.
+ */
+export const MAX_HINTED_WAIT_MS = 60_000;
+
 /** `PERMANENT_*`, `ERR_*` reasons are never retried. */
 export function isPermanentReason(reason: string | null | undefined): boolean {
   return !!reason && (reason.startsWith('PERMANENT_') || reason.startsWith('ERR_'));

@@ -11,6 +11,11 @@ export interface Cursor {
   /** Events acknowledged so far for this partition (for progress after resume). */
   acked: bigint;
   done: boolean;
+  /**
+   * Stream epoch the seqs were issued under (`replay_stream = <job>/<partition>/<epoch>`,
+   * contract §2). 0 = a cursor written before epochs existed (stream `<job>/<partition>`).
+   */
+  epoch: number;
   updatedAt?: Date;
 }
 
@@ -21,10 +26,18 @@ export interface CursorStore {
   /**
    * Persist several cursors at once (one transaction / one atomic file write). `audit` rows, if
    * given, are written in the same transaction (Postgres) or just before the state (file).
+   * A cursor never moves backwards: one whose `(epoch, seq)` is below the stored one is not
+   * written and the save rejects with `ReplayError('CURSOR_REGRESSION')` naming the partitions
+   * (a second writer of the same job; the per-job lock should have stopped it first).
    */
   save(job: string, cursors: Cursor[], audit?: AuditRecord[]): Promise<void>;
-  /** Forget every cursor of a job (`run --restart`). */
-  reset(job: string): Promise<void>;
+  /**
+   * Forget every cursor of a job (`run --restart`) and move the job to a new stream epoch, above
+   * every epoch it used before (its job record's and its cursors'), in one step. A stream id is
+   * never reused for a different sequence of events (contract §2). Returns the new epoch; the job
+   * record (if any) carries it.
+   */
+  reset(job: string): Promise<number>;
   close(): Promise<void>;
 }
 
@@ -51,6 +64,13 @@ export type JobState = (typeof JobState)[keyof typeof JobState];
 export interface JobRecord {
   specHash: string;
   state: JobState;
+  /**
+   * Stream epoch of the partitions that start from scratch (no cursor). Bumped by `reset`; a
+   * partition with a cursor keeps the cursor's epoch. 0 = legacy streams without an epoch.
+   */
+  epoch: number;
+  /** Why the last run failed (one line), when it did. */
+  error?: string;
   createdAt: Date;
   updatedAt: Date;
   summary?: Record<string, unknown>;
@@ -112,5 +132,36 @@ export interface DeadLetterStore {
   markDeadLettersRetried(job: string, ids: readonly number[], outcome: string): Promise<void>;
 }
 
-/** What `createStateStore` returns: cursors, job metadata and dead letters. */
-export interface StateStore extends CursorStore, JobStore, DeadLetterStore {}
+/** Who holds a run lock: enough for an operator to find the process. */
+export interface LockHolder {
+  job: string;
+  host: string;
+  pid: number;
+  since: Date;
+  /** Last sign of life (Postgres: heartbeat row; file: the lock file's mtime). */
+  heartbeatAt?: Date;
+  /** Postgres only: the server process holding the advisory lock (`pg_terminate_backend` target). */
+  backendPid?: number;
+}
+
+/** An exclusive run lock, held for the life of a run (`StateStore.lock`). */
+export interface RunLock {
+  /**
+   * Aborts when the lock can no longer be guaranteed (its Postgres session ended and could not be
+   * taken again): the run must stop writing. `reason` is a ReplayError('LOCK_LOST').
+   */
+  readonly lost: AbortSignal;
+  release(): Promise<void>;
+}
+
+export interface LockStore {
+  /**
+   * Take the exclusive lock for `job` (Postgres: per job; file store: per state file, since every
+   * job in the file is rewritten together). Rejects at once with ReplayError('JOB_LOCKED'), whose
+   * `details.holder` is a LockHolder, when another live process holds it.
+   */
+  lock(job: string): Promise<RunLock>;
+}
+
+/** What `createStateStore` returns: cursors, job metadata, dead letters and run locks. */
+export interface StateStore extends CursorStore, JobStore, DeadLetterStore, LockStore {}

@@ -11,8 +11,10 @@ import type { FoldSpec } from './verify/fold.js';
 
 export interface PartitionTask {
   partition: number;
+  /** The partition's `replay_stream`, continued from `start.seq`. */
+  stream: string;
   /** Where this partition resumes: the latest contiguous cursor the main thread knows. */
-  start: Cursor | null;
+  start: Omit<Cursor, 'epoch'> | null;
   knobs: PartitionKnobs;
   stop: AbortSignal;
   abort: AbortSignal;
@@ -45,6 +47,7 @@ export class InlineExecutor implements PartitionExecutor {
     return runPartition({
       job: this.job,
       partition: t.partition,
+      stream: t.stream,
       source: this.source,
       sink: this.sink,
       windows: this.windows,

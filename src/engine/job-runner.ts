@@ -4,7 +4,7 @@
  * of cursors, the owner of metrics and the source of progress snapshots.
  */
 import { setMaxListeners } from 'node:events';
-import { isReplayError, ReplayError } from '../common/errors.js';
+import { errorMessage, isReplayError, ReplayError } from '../common/errors.js';
 import type { Logger } from '../common/logger.js';
 import type { Sink, SinkAttempt } from '../sinks/sink.js';
 import type { Source } from '../sources/source.js';
@@ -14,7 +14,14 @@ import { InlineExecutor, type PartitionExecutor } from './executor.js';
 import type { ReplayMetrics } from './metrics.js';
 import type { AckedBatch } from './partition-runner.js';
 import { eventsToDeadLetters } from './poison.js';
-import { type JobOutcome, type JobSpec, type PartitionKnobs, PartitionState } from './types.js';
+import { GapTracker } from './sequence-gap.js';
+import {
+  type JobOutcome,
+  type JobSpec,
+  type PartitionKnobs,
+  PartitionState,
+  replayStreamId,
+} from './types.js';
 import { PaneAccumulator } from './verify/fold.js';
 
 export interface JobRunDeps {
@@ -69,6 +76,11 @@ export interface JobSummary {
 export interface JobRunOptions {
   stop: AbortSignal;
   abort: AbortSignal;
+  /**
+   * Aborts when this run may no longer write (its run lock was lost); its `reason` becomes the
+   * job's error and the job stops like on a failure.
+   */
+  fence?: AbortSignal;
   /** Planned events per partition (progress totals). */
   planned?: Map<number, number>;
 }
@@ -126,19 +138,6 @@ export class JobRunner {
         cursorTsNs: c?.tsNs ?? null,
       });
     }
-    const committer = new CursorCommitter(
-      {
-        job,
-        store: deps.store,
-        intervalMs: spec.commitIntervalMs,
-        everyBatches: spec.commitEveryBatches,
-        onCommit: () => metrics?.cursorCommits.inc({ job }),
-        onError: (err) => logger.warn({ err }, 'cursor commit failed; will retry'),
-      },
-      cursors.values(),
-    );
-    committer.start();
-
     // One failing partition stops the others gracefully (cursors stay consistent).
     const internalStop = new AbortController();
     const stop = AbortSignal.any([opts.stop, internalStop.signal]);
@@ -146,12 +145,61 @@ export class JobRunner {
     // default warning threshold of 10 listeners.
     setMaxListeners(0, stop, opts.abort);
     let firstError: unknown;
+    const failJob = (err: unknown) => {
+      firstError ??= err;
+      internalStop.abort();
+    };
+    const onFence = () => {
+      logger.error({ error: errorMessage(opts.fence?.reason) }, 'run lock lost; stopping');
+      failJob(opts.fence?.reason ?? new ReplayError('LOCK_LOST', 'the run lock was lost'));
+    };
+    if (opts.fence?.aborted) onFence();
+    else opts.fence?.addEventListener('abort', onFence, { once: true });
+    let commitFailures = 0;
+    const committer = new CursorCommitter(
+      {
+        job,
+        store: deps.store,
+        intervalMs: spec.commitIntervalMs,
+        everyBatches: spec.commitEveryBatches,
+        ...(spec.maxUncommittedEvents !== undefined
+          ? { maxUncommittedEvents: spec.maxUncommittedEvents }
+          : {}),
+        onCommit: () => {
+          metrics?.cursorCommits.inc({ job });
+          if (commitFailures > 0) logger.info({ failures: commitFailures }, 'cursor commits succeed again');
+          commitFailures = 0;
+        },
+        onError: (err) => {
+          metrics?.cursorCommitFailures.inc({ job });
+          // A regression means another writer: stop at once. Anything else is retried.
+          if (isReplayError(err) && err.code === 'CURSOR_REGRESSION') return failJob(err);
+          if (commitFailures++ % 25 === 0)
+            logger.warn(
+              { error: errorMessage(err), failures: commitFailures, uncommitted: committer.uncommitted },
+              'cursor commit failed; will retry (new batches wait once flow.maxUncommittedEvents are uncommitted)',
+            );
+        },
+        onUncommitted: (n) => metrics?.uncommitted.set({ job }, n),
+      },
+      cursors.values(),
+    );
+    committer.start();
+    const epochOf = (p: number) => committer.get(p)?.epoch ?? spec.epoch;
     // A batch with refused events moves its cursor only once their dead letters are durable, and
     // later batches of that partition queue behind it, so a crash can never skip a refused event.
     const chains = new Map<number, Promise<void>>();
     const advance = (a: AckedBatch) => {
       const prev = committer.get(a.partition);
-      committer.advance({ ...a.cursor, acked: (prev?.acked ?? 0n) + BigInt(a.events), done: false });
+      committer.advance(
+        {
+          ...a.cursor,
+          acked: (prev?.acked ?? 0n) + BigInt(a.events),
+          done: false,
+          epoch: epochOf(a.partition),
+        },
+        a.events,
+      );
     };
 
     for (const p of spec.partitions) if (!cursors.get(p)) this.foldedFromStart.add(p);
@@ -165,10 +213,7 @@ export class JobRunner {
           advance(a);
         });
         chains.set(a.partition, next);
-        next.catch((err: unknown) => {
-          firstError ??= err;
-          internalStop.abort();
-        });
+        next.catch(failJob);
       } else {
         advance(a);
       }
@@ -212,21 +257,22 @@ export class JobRunner {
     const runOne = async (partition: number) => {
       const pr = this.progress.get(partition)!;
       pr.state = PartitionState.Running;
+      const gaps = new GapTracker();
       for (let attempt = 0; ; attempt++) {
         try {
           const flow = deps.flow;
           const res = await executor.run({
             partition,
+            stream: replayStreamId(job, partition, epochOf(partition)),
             start: committer.get(partition) ?? null,
             knobs: this.knobsFor(partition),
             onDeadLetters: (records) => this.recordPoison(records),
-            ...(flow
-              ? {
-                  beforeLaunch: (events: number, inflightNow: number) =>
-                    flow.beforeLaunch(partition, events, inflightNow, stop).catch(() => undefined),
-                  onAttempt: flow.onAttempt,
-                }
-              : {}),
+            // Before each batch: room in the uncommitted bound, then the flow controller's pace.
+            beforeLaunch: async (events: number, inflightNow: number) => {
+              await committer.room(stop);
+              await flow?.beforeLaunch(partition, events, inflightNow, stop).catch(() => undefined);
+            },
+            ...(flow ? { onAttempt: flow.onAttempt } : {}),
             stop,
             abort: opts.abort,
             onAck,
@@ -238,15 +284,33 @@ export class JobRunner {
           await chains.get(partition);
           if (res.outcome === 'done') {
             const c = committer.get(partition);
-            committer.markDone(partition, c ?? { partition, tsNs: 0n, eventId: '', seq: 0n, acked: 0n });
+            committer.markDone(
+              partition,
+              c ?? { partition, tsNs: 0n, eventId: '', seq: 0n, acked: 0n, epoch: epochOf(partition) },
+            );
             pr.state = PartitionState.Done;
             metrics?.partitionLag.set({ job, partition: String(partition) }, 0);
           } else {
             pr.state = PartitionState.Interrupted;
           }
           return;
-        } catch (err) {
+        } catch (caught) {
           await chains.get(partition)?.catch(() => undefined);
+          // A sequence gap is closed by resuming from the cursor only when the target has every
+          // seq up to it, and only once per target position: otherwise the partition fails.
+          const err =
+            isReplayError(caught) && caught.code === 'SEQUENCE_GAP'
+              ? gaps.judge(caught, committer.get(partition)?.seq ?? 0n)
+              : caught;
+          if (isReplayError(err) && err.code === 'SEQUENCE_GAP' && !stop.aborted) {
+            logger.warn(
+              { partition, error: err.message, resumeFromSeq: String(committer.get(partition)?.seq ?? 0n) },
+              'replay stream resync: resuming the partition from its cursor',
+            );
+            this.retries.sequence_resync = (this.retries.sequence_resync ?? 0) + 1;
+            metrics?.retries.inc({ job, reason: 'sequence_resync' });
+            continue;
+          }
           if (isReplayError(err) && err.canRetry && !stop.aborted) {
             // A dropped source connection or a target outage past the sink's deadline: pause this
             // partition only, keep its cursor, and resume from it by itself (the target absorbs
@@ -270,16 +334,11 @@ export class JobRunner {
             continue;
           }
           pr.state = PartitionState.Failed;
-          firstError ??= err;
           logger.error(
-            {
-              partition,
-              code: (err as { code?: string }).code,
-              error: (err as Error)?.message ?? String(err),
-            },
+            { partition, code: (err as { code?: string }).code, error: errorMessage(err) },
             'partition failed; stopping the job gracefully',
           );
-          internalStop.abort();
+          failJob(err);
           return;
         }
       }
@@ -298,7 +357,15 @@ export class JobRunner {
     );
     await Promise.all(lanes);
     await Promise.allSettled(chains.values());
-    await committer.close();
+    opts.fence?.removeEventListener('abort', onFence);
+    try {
+      await committer.close();
+    } catch (err) {
+      // The last cursors could not be made durable: the next run re-sends from the last committed
+      // ones (the target absorbs them). Report it; the outcome is not `done`.
+      logger.error({ error: errorMessage(err) }, 'final cursor commit failed');
+      firstError ??= err;
+    }
 
     const partitions = [...this.progress.values()];
     const outcome: JobOutcome =
@@ -321,7 +388,7 @@ export class JobRunner {
       duplicates: this.totals.duplicates,
       rejected: { ...this.rejected },
       partitions: partitions.map((p) => ({ ...p })),
-      ...(firstError !== undefined ? { error: (firstError as Error)?.message ?? String(firstError) } : {}),
+      ...(firstError !== undefined ? { error: errorMessage(firstError) } : {}),
     };
   }
 

@@ -17,6 +17,8 @@ export interface ReplayMetrics {
   rejected: Counter<'job' | 'reason'>;
   duplicates: Counter<'job'>;
   cursorCommits: Counter<'job'>;
+  cursorCommitFailures: Counter<'job'>;
+  uncommitted: Gauge<'job'>;
   workerCrashes: Counter<'job'>;
 }
 
@@ -99,6 +101,18 @@ export function createReplayMetrics(registry: Registry): ReplayMetrics {
     cursorCommits: new Counter({
       name: 'replay_cursor_commits_total',
       help: 'Cursor store writes',
+      labelNames: ['job'],
+      registers,
+    }),
+    cursorCommitFailures: new Counter({
+      name: 'replay_cursor_commit_failures_total',
+      help: 'Cursor store writes that failed (retried at the next commit)',
+      labelNames: ['job'],
+      registers,
+    }),
+    uncommitted: new Gauge({
+      name: 'replay_uncommitted_events',
+      help: 'Events acknowledged by the target whose cursor is not yet durable (past flow.maxUncommittedEvents new batches wait)',
       labelNames: ['job'],
       registers,
     }),

@@ -18,13 +18,13 @@ import type { BatchAck, Sink } from '../sinks/sink.js';
 import type { EventBatch, Source, SourceEvent, SourcePosition, TimeWindow } from '../sources/source.js';
 import type { Cursor, DeadLetterRecord } from './cursor.js';
 import { screenBatch } from './poison.js';
-import { type PartitionKnobs, replayStreamId } from './types.js';
+import type { PartitionKnobs } from './types.js';
 import { BatchFolder, type BuiltinPartial, type FoldSpec } from './verify/fold.js';
 
 export interface AckedBatch {
   partition: number;
-  /** Cursor after this batch: its last event and seq. */
-  cursor: Omit<Cursor, 'acked' | 'done'>;
+  /** Cursor after this batch: its last event and seq (the job runner adds the stream epoch). */
+  cursor: Omit<Cursor, 'acked' | 'done' | 'epoch'>;
   events: number;
   bytes: number;
   ack: BatchAck;
@@ -43,10 +43,12 @@ export interface RejectedSourceEvent extends SourceEvent {
 export interface PartitionRunInput {
   job: string;
   partition: number;
+  /** `replay_stream` of this partition (`<job>/<partition>/<epoch>`), continued from `start.seq`. */
+  stream: string;
   source: Source;
   sink: Sink;
   windows: TimeWindow[];
-  start: Cursor | null;
+  start: Omit<Cursor, 'epoch'> | null;
   /** Live knobs, read before every batch (the flow controller or a SharedArrayBuffer behind them). */
   knobs: PartitionKnobs;
   /** Fold acknowledged events into pane partials (verification). */
@@ -89,7 +91,7 @@ interface Slot {
 
 export async function runPartition(input: PartitionRunInput): Promise<PartitionRunResult> {
   const { partition, sink, knobs } = input;
-  const stream = replayStreamId(input.job, partition);
+  const { stream } = input;
   let nextSeq = input.start ? input.start.seq + 1n : 1n;
   let from: SourcePosition | null = input.start
     ? { tsNs: input.start.tsNs, eventId: input.start.eventId }

@@ -15,6 +15,13 @@ export interface JobSpec {
   parallelPartitions: number;
   commitIntervalMs: number;
   commitEveryBatches: number;
+  /** Acknowledged-but-uncommitted events above which new batches wait for the state store. */
+  maxUncommittedEvents?: number;
+  /**
+   * Stream epoch of partitions that start from scratch (no cursor); a partition with a cursor
+   * continues its cursor's epoch. See `replayStreamId`.
+   */
+  epoch: number;
   /** Source-side pane folding for verification; absent = no folding. */
   fold?: FoldSpec;
 }
@@ -42,6 +49,19 @@ export type PartitionState = (typeof PartitionState)[keyof typeof PartitionState
 export const JobOutcome = { Done: 'done', Interrupted: 'interrupted', Failed: 'failed' } as const;
 export type JobOutcome = (typeof JobOutcome)[keyof typeof JobOutcome];
 
-export function replayStreamId(job: string, partition: number): string {
-  return `${job}/${partition}`;
+/**
+ * `replay_stream` of a partition (contract §2): `<job>/<partition>/<epoch>`. The epoch changes
+ * whenever the sequence starts over (cursors discarded or untrustworthy), so a stream id is never
+ * reused for a different sequence of events. Epoch 0 is the stream of cursors written before
+ * epochs existed, `<job>/<partition>`, so such a job resumes its own stream.
+ */
+export function replayStreamId(job: string, partition: number, epoch: number): string {
+  return epoch === 0 ? `${job}/${partition}` : `${job}/${partition}/${epoch}`;
+}
+
+/** Inverse of `replayStreamId` (job ids contain no `/`); null for a string of another shape. */
+export function parseReplayStream(stream: string): { job: string; partition: number; epoch: number } | null {
+  const m = /^([^/]+)\/(\d+)(?:\/(\d+))?$/.exec(stream);
+  if (!m) return null;
+  return { job: m[1]!, partition: Number(m[2]), epoch: m[3] === undefined ? 0 : Number(m[3]) };
 }

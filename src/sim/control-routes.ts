@@ -1,5 +1,6 @@
 /** Control plane of the emulator: /healthz, /readyz, /v1/state, /v1/config (+ rollback). */
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { REPLAY_STREAMS_PATH } from '../common/contract.js';
 import { ConfigError } from '../common/errors.js';
 import type { SimEngine } from './engine.js';
 import { readJson, sendError, sendJson } from './http-util.js';
@@ -48,6 +49,28 @@ export function handleState(engine: SimEngine, res: ServerResponse): void {
       watermark_ts_ns: p.watermarkTsNs(wall),
     })),
   });
+}
+
+/**
+ * `GET /v1/replay/streams/{stream}` (contract §2): the last seq the stream consumed, as a decimal
+ * string; 404 when the stream was never seen. The id may arrive percent-encoded (`job%2F3%2F1`)
+ * or raw (`job/3/1`). A target without replay sequencing does not serve the route at all.
+ */
+export function handleReplayStream(engine: SimEngine, path: string, res: ServerResponse): void {
+  if (!engine.replaySequencing) {
+    sendError(res, 404, 'not_found', `GET ${path}`);
+    return;
+  }
+  let stream: string;
+  try {
+    stream = decodeURIComponent(path.slice(REPLAY_STREAMS_PATH.length));
+  } catch {
+    sendError(res, 400, 'bad_request', 'stream: invalid percent-encoding');
+    return;
+  }
+  const last = engine.seq.get(stream);
+  if (last === undefined) sendError(res, 404, 'stream_not_found', `replay stream ${stream} was never seen`);
+  else sendJson(res, 200, { stream, last_seq: String(last) });
 }
 
 export async function handleConfig(

@@ -12,12 +12,21 @@ import type { Knobs } from './types.js';
 import type { RoutingCache } from './validate.js';
 import { needsPayload, Projector } from './verify-metrics.js';
 
+/** Refusals remembered per replay stream (the emulator's stand-in for the retry window). */
+const REFUSALS_PER_STREAM = 100_000;
+
 export class SimEngine implements RoutingCache {
   partitions: PartitionState[] = [];
   readonly config: ConfigStore;
   readonly faults: FaultState;
   /** Replay sequencing: last processed seq per `replay_stream` (global, like a producer id). */
   readonly seq = new Map<string, number>();
+  /**
+   * Permanent refusals per stream (seq → reason), so a re-sent refused seq is refused again with
+   * the same reason instead of answered as a duplicate (contract §2). Bounded per stream like the
+   * server's retry window: the oldest are forgotten first.
+   */
+  readonly refusals = new Map<string, Map<number, string>>();
   readonly flagTable = new FlagTable();
   readonly keyPartition = new Map<string, number>();
   /** Payload projection for field metrics at commit; null when no metric reads a field. */
@@ -94,10 +103,25 @@ export class SimEngine implements RoutingCache {
     this.config.reset();
     this.faults.set(this.opts.faults);
     this.seq.clear();
+    this.refusals.clear();
     this.keyPartition.clear();
     this.liveGenerated = 0;
     this.liveRefused = 0;
     this.buildPartitions();
+  }
+
+  rememberRefusal(stream: string, seq: number, reason: string): void {
+    let m = this.refusals.get(stream);
+    if (!m) {
+      m = new Map();
+      this.refusals.set(stream, m);
+    }
+    m.set(seq, reason);
+    if (m.size > REFUSALS_PER_STREAM) m.delete(m.keys().next().value!);
+  }
+
+  refusalOf(stream: string, seq: number): string | undefined {
+    return this.refusals.get(stream)?.get(seq);
   }
 
   start(): void {

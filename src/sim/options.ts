@@ -25,6 +25,12 @@ export interface SimFaults {
   rejectPattern: string | null;
   rejectReason: string;
   /**
+   * Break contract §2 on purpose: a permanent refusal does NOT consume its seq (the stream's
+   * `last` stays put, so the next seq is refused OUT_OF_ORDER_SEQUENCE). A target whose
+   * bookkeeping differs from the client's; the client must fail, never spin.
+   */
+  refusalKeepsSeq: boolean;
+  /**
    * Apply faults for verification tests (matched against client/REPLAY event ids at apply time):
    * `dropApplyPattern` — acknowledged and committed, then silently neither applied nor folded
    * (simulated loss); `duplicateApplyPattern` — applied and folded twice (counted in applied_twice).
@@ -95,6 +101,7 @@ export const defaultSimFaults = {
   latencyMs: 0,
   rejectPattern: null,
   rejectReason: 'PERMANENT_SCHEMA',
+  refusalKeepsSeq: false,
   dropApplyPattern: null,
   duplicateApplyPattern: null,
   stallSeconds: 0,
@@ -172,6 +179,11 @@ export function resolveSimFaults(
       `must be a reason like PERMANENT_SCHEMA (got ${f.rejectReason})`,
     );
   }
+  if (typeof f.refusalKeepsSeq !== 'boolean')
+    throw new ConfigError(
+      'faults.refusalKeepsSeq',
+      `must be true or false (got ${JSON.stringify(f.refusalKeepsSeq)})`,
+    );
   num('faults.stallSeconds', f.stallSeconds, 0, 86_400, false);
   if (f.faultCount !== null) num('faults.faultCount', f.faultCount, 0, Number.MAX_SAFE_INTEGER, true);
   num('faults.seed', f.seed, 0, 0xffffffff, true);

@@ -13,7 +13,10 @@
  *
  * Sequence numbers: an event with a final outcome (committed — even if later dropped as late at
  * apply —, duplicate, divergent, or permanently rejected) consumes its seq; an event answered
- * TransientBackpressure (any reason) does not, so the client re-sends it with the same seq.
+ * TransientBackpressure (any reason) does not, so the client re-sends it with the same seq. A
+ * re-sent seq that was refused permanently is refused again with the same reason (not answered as
+ * a duplicate). The fault `refusalKeepsSeq` breaks the rule on purpose (a refusal that does not
+ * consume its seq), to test clients against a target whose bookkeeping differs from theirs.
  * "Not accepted" for the prefix rule means any non-Healthy answer, permanent ones included.
  */
 import { CreditHint, FUTURE_SKEW_LIMIT_NS, Reason, Status } from '../common/contract.js';
@@ -82,6 +85,7 @@ export function processEvents(engine: SimEngine, cols: EventColumns, forceTransi
   const rejectReason = engine.faults.faults.rejectReason;
   const maxBytes = engine.opts.maxEventBytes;
   const seqMap = engine.seq;
+  const keepsSeq = engine.faults.faults.refusalKeepsSeq;
   for (let i = 0; i < n; i++) {
     const pid = cols.part[i]!;
     const p = parts[pid]!;
@@ -92,13 +96,23 @@ export function processEvents(engine: SimEngine, cols: EventColumns, forceTransi
       const stream = cols.streams[i];
       const seq = cols.seqs[i]!;
       const last = stream === undefined ? 0 : (seqMap.get(stream) ?? 0);
-      if (stream !== undefined && seq <= last) {
+      const refused = stream !== undefined && seq <= last ? engine.refusalOf(stream, seq) : undefined;
+      if (refused !== undefined) {
+        o = Outcome.Permanent;
+        permReason[i] = refused;
+      } else if (stream !== undefined && seq <= last) {
         o = Outcome.Duplicate;
         p.dupReplaySeq++;
       } else if (stream !== undefined && seq > last + 1) o = Outcome.OutOfOrder;
       else {
         o = decide(engine, p, cols, i, nowMono, nowWall, rejectRe, rejectReason, maxBytes);
-        if (stream !== undefined && o !== Outcome.Backpressure) seqMap.set(stream, seq);
+        if (stream !== undefined && o !== Outcome.Backpressure) {
+          if (o !== Outcome.Permanent) seqMap.set(stream, seq);
+          else if (!keepsSeq) {
+            seqMap.set(stream, seq);
+            engine.rememberRefusal(stream, seq, permReason[i]!);
+          }
+        }
       }
     }
     outcome[i] = o;

@@ -2,8 +2,9 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Registry } from 'prom-client';
+import { REPLAY_STREAMS_PATH } from '../common/contract.js';
 import { silentLogger } from '../common/logger.js';
-import { handleConfig, handleReadyz, handleState } from './control-routes.js';
+import { handleConfig, handleReadyz, handleReplayStream, handleState } from './control-routes.js';
 import { SimEngine } from './engine.js';
 import { sendError, sendJson, sendText } from './http-util.js';
 import { handleAppend } from './ingest-route.js';
@@ -39,6 +40,7 @@ async function route(
   if (m === 'GET' && path === '/readyz') return handleReadyz(engine, url, res);
   if (m === 'GET' && path === '/healthz') return sendJson(res, 200, { ok: true });
   if (m === 'GET' && path === '/v1/state') return handleState(engine, res);
+  if (m === 'GET' && path.startsWith(REPLAY_STREAMS_PATH)) return handleReplayStream(engine, path, res);
   if (path === '/v1/config' || path === '/v1/config/rollback') return handleConfig(engine, req, res, url);
   if (path.startsWith('/sim/')) return handleSim(engine, req, res, url);
   sendError(res, 404, 'not_found', `${m} ${path}`);

@@ -76,6 +76,33 @@ async function streamApplied(engine: SimEngine, url: URL, res: ServerResponse): 
   res.end();
 }
 
+/**
+ * `PUT /sim/streams/{stream}` `{"last_seq": N}`: sets where a replay stream stands, as a target
+ * restored from a backup (or rewound by another writer) would; 0 forgets the stream.
+ */
+async function setStream(engine: SimEngine, req: IncomingMessage, res: ServerResponse, path: string) {
+  let stream: string;
+  let body: unknown;
+  try {
+    stream = decodeURIComponent(path.slice('/sim/streams/'.length));
+    body = await readJson(req, 4096);
+  } catch (e) {
+    return sendError(res, 400, 'bad_request', (e as Error).message);
+  }
+  const raw = (body as { last_seq?: unknown } | null)?.last_seq;
+  const last = typeof raw === 'string' ? Number(raw) : raw;
+  if (typeof last !== 'number' || !Number.isSafeInteger(last) || last < 0)
+    return sendError(
+      res,
+      400,
+      'bad_request',
+      `last_seq: must be an integer ≥ 0 (got ${JSON.stringify(raw)})`,
+    );
+  if (last === 0) engine.seq.delete(stream);
+  else engine.seq.set(stream, last);
+  sendJson(res, 200, { stream, last_seq: String(last) });
+}
+
 export async function handleSim(
   engine: SimEngine,
   req: IncomingMessage,
@@ -86,6 +113,7 @@ export async function handleSim(
   if (path === '/sim/stats' && req.method === 'GET') return sendJson(res, 200, collectStats(engine));
   if (path === '/sim/applied' && req.method === 'GET') return streamApplied(engine, url, res);
   if (path === '/sim/panes' && req.method === 'GET') return handlePanes(engine, url, res);
+  if (path.startsWith('/sim/streams/') && req.method === 'PUT') return setStream(engine, req, res, path);
   if (path === '/sim/reset' && req.method === 'POST') {
     engine.reset();
     return sendJson(res, 200, { ok: true });

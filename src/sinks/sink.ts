@@ -42,6 +42,11 @@ export interface Sink {
   send(batch: SinkBatch, signal?: AbortSignal): Promise<BatchAck>;
   /** Whether the target supports replay sequencing (`/v1/state` `replay_sequencing: true`). */
   readonly sequencing: boolean;
+  /**
+   * The target's last applied seq of a replay stream: 0 when it never saw it, undefined when it
+   * cannot say. Absent on sinks without replay sequencing.
+   */
+  lastSeq?(stream: string): Promise<bigint | undefined>;
   /** Set by the owner to observe every attempt (flow control). */
   onAttempt?: ((a: SinkAttempt) => void) | undefined;
   close(): Promise<void>;

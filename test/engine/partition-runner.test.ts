@@ -17,6 +17,7 @@ function run(
   const p = runPartition({
     job: 'j',
     partition: 3,
+    stream: 'j/3/1',
     source,
     sink,
     windows: [WINDOW],
@@ -59,7 +60,7 @@ describe('runPartition', () => {
           // seq numbering on the wire is contiguous from 1
           const firsts = sink.sent.map((b) => b.firstSeq!);
           expect(firsts[0]).toBe(1n);
-          expect(sink.sent.every((b) => b.replayStream === 'j/3')).toBe(true);
+          expect(sink.sent.every((b) => b.replayStream === 'j/3/1')).toBe(true);
         },
       ),
       { numRuns: 40 },
@@ -114,6 +115,7 @@ describe('runPartition', () => {
     await runPartition({
       job: 'j',
       partition: 3,
+      stream: 'j/3/1',
       source,
       sink,
       windows: [WINDOW],

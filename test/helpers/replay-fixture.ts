@@ -83,6 +83,8 @@ export interface JobFileOptions {
   targetUrl: string;
   extra?: string;
   flow?: string;
+  /** `state:` mapping (default: the test database). */
+  state?: string;
 }
 
 export async function writeJobFile(o: JobFileOptions): Promise<string> {
@@ -95,7 +97,7 @@ window: { start: 2025-08-01T00:00:00Z, end: 2025-08-02T00:00:00Z }
 source: { type: postgres, url: "${o.dbUrl}", table: events, readMethod: copy }
 target: { url: "${o.targetUrl}", partitions: 4 }
 flow: ${o.flow ?? '{ batchSize: 200, maxInFlight: 4, parallelPartitions: 4, commitIntervalMs: 50 }'}
-state: { url: "${o.dbUrl}" }
+state: ${o.state ?? `{ url: "${o.dbUrl}" }`}
 ${o.extra ?? ''}
 `,
   );
@@ -117,6 +119,7 @@ export async function appliedOrder(simUrl: string, partitions: number): Promise<
 }
 
 export interface SimTotals {
+  committed: number;
   applied: number;
   applied_twice: number;
   replay_out_of_order: number;

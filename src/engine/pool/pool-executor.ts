@@ -20,6 +20,7 @@ import { ControlBlock } from './control.js';
 import {
   decodeAck,
   reviveDeadLetter,
+  toWireError,
   type WorkerMessage,
   type WorkerResult,
   type WorkerTask,
@@ -97,7 +98,10 @@ export class PoolExecutor implements PartitionExecutor {
         const r = res.result;
         if (r.outcome === 'failed') {
           const e = r.error!;
-          throw new ReplayError(e.code, e.message, { canRetry: e.canRetry });
+          throw new ReplayError(e.code, e.message, {
+            canRetry: e.canRetry,
+            ...(e.details ? { details: e.details } : {}),
+          });
         }
         return { partition: t.partition, outcome: r.outcome, events: total };
       }
@@ -147,15 +151,7 @@ export class PoolExecutor implements PartitionExecutor {
           port1.postMessage({
             t: 'dead-letters-done',
             id: m.id,
-            ...(error === undefined
-              ? {}
-              : {
-                  error: {
-                    code: (error as { code?: string }).code ?? 'DEAD_LETTERS_FAILED',
-                    message: (error as Error)?.message ?? String(error),
-                    canRetry: (error as { canRetry?: boolean }).canRetry ?? false,
-                  },
-                }),
+            ...(error === undefined ? {} : { error: toWireError(error, 'DEAD_LETTERS_FAILED') }),
           });
         const write = t.onDeadLetters
           ? t.onDeadLetters(m.records.map(reviveDeadLetter))
@@ -192,6 +188,7 @@ export class PoolExecutor implements PartitionExecutor {
     const task: WorkerTask = {
       job: this.opts.job,
       partition: t.partition,
+      stream: t.stream,
       slot,
       windows: this.opts.windows.map((w) => ({ startNs: w.startNs.toString(), endNs: w.endNs.toString() })),
       start: start

@@ -12,6 +12,8 @@ import type { AckedBatch, RejectedSourceEvent } from '../partition-runner.js';
 export interface WorkerTask {
   job: string;
   partition: number;
+  /** The partition's `replay_stream`. */
+  stream: string;
   slot: number;
   windows: { startNs: string; endNs: string }[];
   start: { tsNs: string; eventId: string; seq: string; acked: string } | null;
@@ -30,7 +32,15 @@ export interface WorkerResult {
   events: number;
   /** Ack messages posted; the main thread waits for all of them before settling the task. */
   acks: number;
-  error?: { code: string; message: string; canRetry: boolean };
+  error?: WireError;
+}
+
+/** A ReplayError across threads (details must be JSON-safe: the sink puts seqs in as strings). */
+export interface WireError {
+  code: string;
+  message: string;
+  canRetry: boolean;
+  details?: Record<string, unknown>;
 }
 
 export interface AckMessage {
@@ -92,7 +102,7 @@ export type WorkerMessage =
 export interface DeadLettersDoneMessage {
   t: 'dead-letters-done';
   id: number;
-  error?: { code: string; message: string; canRetry: boolean };
+  error?: WireError;
 }
 
 /** Main → worker: the answer to an AcquireMessage. */
@@ -161,5 +171,23 @@ export function decodeAck(partition: number, m: AckMessage): AckedBatch {
     rejected,
     ...(m.panes ? { panes: m.panes } : {}),
     ...(m.builtinPanes ? { builtinPanes: m.builtinPanes } : {}),
+  };
+}
+
+export function toWireError(err: unknown, fallbackCode: string): WireError {
+  const e = err as { code?: unknown; message?: unknown; canRetry?: unknown; details?: unknown } | null;
+  let details: Record<string, unknown> | undefined;
+  if (e?.details && typeof e.details === 'object') {
+    try {
+      details = JSON.parse(JSON.stringify(e.details)) as Record<string, unknown>;
+    } catch {
+      details = undefined;
+    }
+  }
+  return {
+    code: typeof e?.code === 'string' ? e.code : fallbackCode,
+    message: typeof e?.message === 'string' ? e.message : String(err),
+    canRetry: e?.canRetry === true,
+    ...(details ? { details } : {}),
   };
 }

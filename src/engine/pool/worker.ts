@@ -10,7 +10,7 @@ import type { Sink, SinkAttempt } from '../../sinks/sink.js';
 import type { Source } from '../../sources/source.js';
 import { runPartition } from '../partition-runner.js';
 import { ControlBlock } from './control.js';
-import { encodeAck, type MainMessage, type WorkerResult, type WorkerTask } from './protocol.js';
+import { encodeAck, type MainMessage, toWireError, type WorkerResult, type WorkerTask } from './protocol.js';
 
 export interface WorkerPorts {
   source: Source;
@@ -22,13 +22,12 @@ export interface WorkerHooks {
 }
 export type WorkerPortsFactory = (spec: unknown, hooks: WorkerHooks) => Promise<WorkerPorts>;
 
-/** Task ports of this thread by partition, for routing sink attempts (the sink is shared). */
-const taskPorts = new Map<number, WorkerTask['port']>();
+/** Task ports of this thread by replay stream, for routing sink attempts (the sink is shared). */
+const taskPorts = new Map<string, WorkerTask['port']>();
 const hooks: WorkerHooks = {
   onAttempt(a) {
     if (a.lane === undefined) return;
-    const partition = Number(a.lane.slice(a.lane.lastIndexOf('/') + 1));
-    taskPorts.get(partition)?.postMessage({ t: 'attempt', a });
+    taskPorts.get(a.lane)?.postMessage({ t: 'attempt', a });
   },
 };
 
@@ -65,7 +64,7 @@ async function runPartitionTask(
     if (control.flag(task.slot, 'abort')) abort.abort();
   }, 10);
   let acks = 0;
-  taskPorts.set(task.partition, task.port);
+  taskPorts.set(task.stream, task.port);
   // Grants for launch requests (flow control), answered by the main thread in order.
   const grants = new Map<number, () => void>();
   let nextGrant = 0;
@@ -78,7 +77,13 @@ async function runPartitionTask(
     } else if (m.t === 'dead-letters-done') {
       const w = letters.get(m.id);
       letters.delete(m.id);
-      if (m.error) w?.reject(new ReplayError(m.error.code, m.error.message, { canRetry: m.error.canRetry }));
+      if (m.error)
+        w?.reject(
+          new ReplayError(m.error.code, m.error.message, {
+            canRetry: m.error.canRetry,
+            ...(m.error.details ? { details: m.error.details } : {}),
+          }),
+        );
       else w?.resolve();
     }
   });
@@ -88,6 +93,7 @@ async function runPartitionTask(
     const res = await runPartition({
       job: task.job,
       partition: task.partition,
+      stream: task.stream,
       source,
       sink,
       windows: task.windows.map((w) => ({ startNs: BigInt(w.startNs), endNs: BigInt(w.endNs) })),
@@ -143,20 +149,10 @@ async function runPartitionTask(
     });
     return { outcome: res.outcome, events: res.events, acks };
   } catch (err) {
-    const e = err as { code?: string; message?: string; canRetry?: boolean };
-    return {
-      outcome: 'failed',
-      events: 0,
-      acks,
-      error: {
-        code: e.code ?? 'PARTITION_FAILED',
-        message: e.message ?? String(err),
-        canRetry: e.canRetry ?? false,
-      },
-    };
+    return { outcome: 'failed', events: 0, acks, error: toWireError(err, 'PARTITION_FAILED') };
   } finally {
     clearInterval(poll);
-    if (taskPorts.get(task.partition) === task.port) taskPorts.delete(task.partition);
+    if (taskPorts.get(task.stream) === task.port) taskPorts.delete(task.stream);
     task.port.close();
   }
 }

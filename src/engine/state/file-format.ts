@@ -15,12 +15,17 @@ const cursorSchema = z.strictObject({
   seq: decimal,
   acked: decimal,
   done: z.boolean(),
+  /** Absent in files written before stream epochs: 0, the legacy stream `<job>/<partition>`. */
+  epoch: z.number().int().min(0).optional(),
   updatedAt: isoDate,
 });
 
 const jobSchema = z.strictObject({
   specHash: z.string(),
   state: z.enum(Object.values(JobState) as [JobState, ...JobState[]]),
+  /** Absent in files written before stream epochs: 0. */
+  epoch: z.number().int().min(0).optional(),
+  error: z.string().optional(),
   createdAt: isoDate,
   updatedAt: isoDate,
   summary: z.record(z.string(), z.unknown()).optional(),

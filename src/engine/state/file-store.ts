@@ -5,9 +5,9 @@
  * update. Audit rows are appended (and fsynced) to `<file>.audit.ndjson` before the state file
  * is replaced: a crash may leave an audit row for a cursor that was not saved, never the reverse.
  * Dead letters live in `<file>.dead-letters.ndjson` (file-dead-letters.ts).
- * One process per file: the store does not lock against other processes.
+ * One process per file: a run holds `<file>.lock` (file-lock.ts) for its whole life.
  */
-import { appendFile, readFile } from 'node:fs/promises';
+import { appendFile, readFile, rename } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { ReplayError } from '../../common/errors.js';
 import type {
@@ -16,12 +16,15 @@ import type {
   DeadLetterQuery,
   DeadLetterRecord,
   JobRecord,
+  RunLock,
   StateStore,
   StoredDeadLetter,
 } from '../cursor.js';
 import { defaultFileOps, type FileOps, writeFileAtomic } from './atomic.js';
+import { cursorMayMove, cursorRegression } from './cursor-guard.js';
 import { FileDeadLetters } from './file-dead-letters.js';
 import { emptyStateFile, parseStateFile, type StateFile } from './file-format.js';
+import { takeFileLock } from './file-lock.js';
 import { stringifyJson } from './json.js';
 import type { FileStateStoreOptions } from './options.js';
 
@@ -40,6 +43,7 @@ export class FileStateStore implements StateStore {
   readonly deadLetterFile: string;
   readonly #deadLetters: FileDeadLetters;
   readonly #ops: FileOps;
+  readonly #logger: FileStateStoreOptions['logger'];
   #state: StateFile | null = null;
   /** Tail of the mutation queue: each mutation starts after the previous one settled. */
   #chain: Promise<unknown> = Promise.resolve();
@@ -50,6 +54,7 @@ export class FileStateStore implements StateStore {
     this.deadLetterFile = `${options.file}.dead-letters.ndjson`;
     this.#deadLetters = new FileDeadLetters(this.deadLetterFile);
     this.#ops = { ...defaultFileOps, ...options.fsOps };
+    this.#logger = options.logger;
   }
 
   async init(): Promise<void> {
@@ -72,10 +77,23 @@ export class FileStateStore implements StateStore {
       throw new ReplayError(
         'STATE_CORRUPT',
         `state file ${this.file} is corrupt (${parsed}); it cannot be used to resume. ` +
-          'Move it aside or remove it, then start the job over with --restart.',
+          'Run with --restart to move it aside and start the job over under a new replay stream.',
+        { details: { file: this.file } },
       );
     }
     return parsed;
+  }
+
+  /**
+   * Moves a corrupt state file aside (`<file>.corrupt-<time>`) and starts from an empty state:
+   * `run --restart` on a file that cannot be trusted. Returns where it went.
+   */
+  async quarantine(): Promise<string> {
+    await this.#chain;
+    const aside = `${this.file}.corrupt-${new Date().toISOString().replace(/[:.]/g, '-')}`;
+    await rename(this.file, aside);
+    this.#state = emptyStateFile();
+    return aside;
   }
 
   async #current(): Promise<StateFile> {
@@ -110,6 +128,7 @@ export class FileStateStore implements StateStore {
         seq: BigInt(c.seq),
         acked: BigInt(c.acked),
         done: c.done,
+        epoch: c.epoch ?? 0,
         updatedAt: new Date(c.updatedAt),
       });
     }
@@ -126,24 +145,43 @@ export class FileStateStore implements StateStore {
     };
     return this.#mutate((draft) => {
       const entry = jobEntry(draft, job);
+      const refused: Cursor[] = [];
       for (const c of cursors) {
+        const stored = entry.cursors[String(c.partition)];
+        if (stored && !cursorMayMove({ epoch: stored.epoch ?? 0, seq: BigInt(stored.seq) }, c)) {
+          refused.push(c);
+          continue;
+        }
         entry.cursors[String(c.partition)] = {
           tsNs: c.tsNs.toString(),
           eventId: c.eventId,
           seq: c.seq.toString(),
           acked: c.acked.toString(),
           done: c.done,
+          epoch: c.epoch,
           updatedAt: now,
         };
       }
+      if (refused.length > 0) throw cursorRegression(job, refused);
     }, appendAudit);
   }
 
-  reset(job: string): Promise<void> {
-    return this.#mutate((draft) => {
+  async reset(job: string): Promise<number> {
+    let epoch = 1;
+    await this.#mutate((draft) => {
       const entry = draft.jobs[job];
-      if (entry) entry.cursors = {};
+      if (!entry) return;
+      let top = entry.meta?.epoch ?? 0;
+      for (const c of Object.values(entry.cursors)) top = Math.max(top, c.epoch ?? 0);
+      epoch = top + 1;
+      entry.cursors = {};
+      if (entry.meta) entry.meta.epoch = epoch;
     });
+    return epoch;
+  }
+
+  lock(job: string): Promise<RunLock> {
+    return takeFileLock(this.file, job, this.#logger ? { logger: this.#logger } : {});
   }
 
   async getJob(job: string): Promise<JobRecord | null> {
@@ -153,10 +191,12 @@ export class FileStateStore implements StateStore {
     const rec: JobRecord = {
       specHash: meta.specHash,
       state: meta.state,
+      epoch: meta.epoch ?? 0,
       createdAt: new Date(meta.createdAt),
       updatedAt: new Date(meta.updatedAt),
     };
     if (meta.summary !== undefined) rec.summary = meta.summary;
+    if (meta.error !== undefined) rec.error = meta.error;
     return rec;
   }
 
@@ -166,6 +206,8 @@ export class FileStateStore implements StateStore {
       entry.meta = {
         specHash: record.specHash,
         state: record.state,
+        epoch: record.epoch,
+        ...(record.error === undefined ? {} : { error: record.error }),
         createdAt: record.createdAt.toISOString(),
         updatedAt: record.updatedAt.toISOString(),
         ...(record.summary === undefined ? {} : { summary: JSON.parse(stringifyJson(record.summary)) }),

@@ -6,10 +6,18 @@ export interface PgStateStoreOptions {
   url: string;
   /** Pool size; the store needs few connections (grouped commits). */
   poolMax?: number;
+  /** A connect that gets no answer fails after this long. */
+  connectTimeoutMs?: number;
+  /** One store query (client and server side): a blackholed database fails a commit, never hangs it. */
+  queryTimeoutMs?: number;
   logger?: Logger;
 }
 
-export const defaultPgStateStoreOptions = { poolMax: 4 } satisfies Partial<PgStateStoreOptions>;
+export const defaultPgStateStoreOptions = {
+  poolMax: 4,
+  connectTimeoutMs: 10_000,
+  queryTimeoutMs: 30_000,
+} satisfies Partial<PgStateStoreOptions>;
 
 export interface FileStateStoreOptions {
   file: string;

@@ -5,6 +5,9 @@
  */
 import pg from 'pg';
 import { ReplayError } from '../../common/errors.js';
+import { pgClientTimeouts } from '../../common/pg-settings.js';
+import { displayUrl, redactSecrets } from '../../common/redact.js';
+import { classifyPgConnectError, pgConnectFailure } from '../../sources/postgres/errors.js';
 import type {
   AuditRecord,
   Cursor,
@@ -12,31 +15,53 @@ import type {
   DeadLetterRecord,
   JobRecord,
   JobState,
+  RunLock,
   StateStore,
   StoredDeadLetter,
 } from '../cursor.js';
+import { cursorRegression } from './cursor-guard.js';
 import { stringifyJson } from './json.js';
 import { migrate, STATE_SCHEMA } from './migrate.js';
 import { defaultPgStateStoreOptions, type PgStateStoreOptions } from './options.js';
 import * as dl from './pg-dead-letters.js';
+import { takePgLock } from './pg-lock.js';
 
 const S = STATE_SCHEMA;
 
+/**
+ * The cursor fence: `ON CONFLICT … WHERE` re-checks against the locked current row, so even two
+ * racing writers cannot move a cursor backwards — a row that would regress is simply not written,
+ * and the missing partition in `RETURNING` turns into CURSOR_REGRESSION.
+ */
 const SAVE_SQL = `
 WITH c AS (
-  INSERT INTO ${S}.cursors (job, partition, ts_ns, event_id, seq, acked, done, updated_at)
-  SELECT $1, p, t, e, s, a, d, now()
-    FROM unnest($2::int[], $3::numeric[], $4::text[], $5::int8[], $6::int8[], $7::bool[]) AS x(p, t, e, s, a, d)
+  INSERT INTO ${S}.cursors (job, partition, ts_ns, event_id, seq, acked, done, epoch, updated_at)
+  SELECT $1, p, t, e, s, a, d, ep, now()
+    FROM unnest($2::int[], $3::numeric[], $4::text[], $5::int8[], $6::int8[], $7::bool[], $8::int[])
+      AS x(p, t, e, s, a, d, ep)
   ON CONFLICT (job, partition) DO UPDATE SET
     ts_ns = EXCLUDED.ts_ns, event_id = EXCLUDED.event_id, seq = EXCLUDED.seq,
-    acked = EXCLUDED.acked, done = EXCLUDED.done, updated_at = EXCLUDED.updated_at
-  RETURNING 1
+    acked = EXCLUDED.acked, done = EXCLUDED.done, epoch = EXCLUDED.epoch, updated_at = EXCLUDED.updated_at
+  WHERE (${S}.cursors.epoch, ${S}.cursors.seq) <= (EXCLUDED.epoch, EXCLUDED.seq)
+  RETURNING partition
 ), a AS (
   INSERT INTO ${S}.audit (job, partition, kind, detail)
-  SELECT $1, p, k, d FROM unnest($8::int[], $9::text[], $10::jsonb[]) AS y(p, k, d)
+  SELECT $1, p, k, d FROM unnest($9::int[], $10::text[], $11::jsonb[]) AS y(p, k, d)
   RETURNING 1
 )
-SELECT (SELECT count(*) FROM c)::int AS cursors, (SELECT count(*) FROM a)::int AS audit`;
+SELECT array(SELECT partition FROM c) AS written, (SELECT count(*) FROM a)::int AS audit`;
+
+/** Deletes the cursors and moves the job above every epoch it used, in one statement. */
+const RESET_SQL = `
+WITH d AS (
+  DELETE FROM ${S}.cursors WHERE job = $1 RETURNING epoch
+), e AS (
+  SELECT greatest(coalesce((SELECT max(epoch) FROM d), 0),
+                  coalesce((SELECT epoch FROM ${S}.jobs WHERE job = $1), 0)) + 1 AS epoch
+), u AS (
+  UPDATE ${S}.jobs SET epoch = (SELECT epoch FROM e), updated_at = now() WHERE job = $1 RETURNING 1
+)
+SELECT epoch, (SELECT count(*) FROM u)::int AS jobs FROM e`;
 
 interface CursorRow {
   partition: number;
@@ -45,12 +70,15 @@ interface CursorRow {
   seq: string;
   acked: string;
   done: boolean;
+  epoch: number;
   updated_at: Date;
 }
 
 interface JobRow {
   spec_hash: string;
   state: string;
+  epoch: number;
+  error: string | null;
   summary: Record<string, unknown> | null;
   created_at: Date;
   updated_at: Date;
@@ -59,11 +87,18 @@ interface JobRow {
 export class PgStateStore implements StateStore {
   readonly #pool: pg.Pool;
   readonly #options: PgStateStoreOptions;
+  readonly #clientConfig: pg.ClientConfig;
 
   constructor(options: PgStateStoreOptions) {
     this.#options = options;
+    this.#clientConfig = pgClientTimeouts({
+      connectTimeoutMs: options.connectTimeoutMs ?? defaultPgStateStoreOptions.connectTimeoutMs,
+      queryTimeoutMs: options.queryTimeoutMs ?? defaultPgStateStoreOptions.queryTimeoutMs,
+    });
     this.#pool = new pg.Pool({
+      ...this.#clientConfig,
       connectionString: options.url,
+      application_name: 'ceptra-replay state',
       max: options.poolMax ?? defaultPgStateStoreOptions.poolMax,
     });
     // An idle client's error (server restart) must not crash the process; the next query fails.
@@ -76,18 +111,26 @@ export class PgStateStore implements StateStore {
   }
 
   async init(): Promise<void> {
-    const client = await this.#pool.connect();
+    // Unreachable, wrong credentials: STATE_UNREACHABLE (exit 1, one line naming the state
+    // database and its host, never the URL's password); a missing database: ConfigError state.url.
+    const endpoint = { component: 'state database', field: 'state.url', url: this.#options.url };
+    let client: pg.PoolClient;
+    try {
+      client = await this.#pool.connect();
+    } catch (e) {
+      throw classifyPgConnectError(e, endpoint, 'STATE_UNREACHABLE');
+    }
     try {
       const applied = await migrate(client);
       if (applied.length) this.#options.logger?.info({ applied }, 'state store: migrations applied');
     } catch (e) {
-      throw new ReplayError(
-        'STATE_INIT',
-        `cannot prepare schema ${S} in the state database: ${(e as Error).message}`,
-        {
-          cause: e,
-          canRetry: true,
-        },
+      throw (
+        pgConnectFailure(e, endpoint, 'STATE_UNREACHABLE') ??
+        new ReplayError(
+          'STATE_INIT',
+          `cannot prepare schema ${S} in the state database at ${displayUrl(endpoint.url)}: ${redactSecrets((e as Error).message)}`,
+          { cause: e, canRetry: true },
+        )
       );
     } finally {
       client.release();
@@ -96,7 +139,7 @@ export class PgStateStore implements StateStore {
 
   async load(job: string): Promise<Map<number, Cursor>> {
     const { rows } = await this.#pool.query<CursorRow>(
-      `SELECT partition, ts_ns::text AS ts_ns, event_id, seq::text AS seq, acked::text AS acked, done, updated_at
+      `SELECT partition, ts_ns::text AS ts_ns, event_id, seq::text AS seq, acked::text AS acked, done, epoch, updated_at
          FROM ${S}.cursors WHERE job = $1 ORDER BY partition`,
       [job],
     );
@@ -109,6 +152,7 @@ export class PgStateStore implements StateStore {
         seq: BigInt(r.seq),
         acked: BigInt(r.acked),
         done: r.done,
+        epoch: r.epoch,
         updatedAt: r.updated_at,
       });
     }
@@ -121,7 +165,7 @@ export class PgStateStore implements StateStore {
     const last = new Map<number, Cursor>();
     for (const c of cursors) last.set(c.partition, c);
     const cs = [...last.values()];
-    await this.#pool.query(SAVE_SQL, [
+    const { rows } = await this.#pool.query<{ written: number[] }>(SAVE_SQL, [
       job,
       cs.map((c) => c.partition),
       cs.map((c) => c.tsNs.toString()),
@@ -129,19 +173,32 @@ export class PgStateStore implements StateStore {
       cs.map((c) => c.seq.toString()),
       cs.map((c) => c.acked.toString()),
       cs.map((c) => c.done),
+      cs.map((c) => c.epoch),
       audit.map((a) => a.partition ?? null),
       audit.map((a) => a.kind),
       audit.map((a) => stringifyJson(a.detail)),
     ]);
+    const written = new Set(rows[0]!.written);
+    const refused = cs.filter((c) => !written.has(c.partition));
+    if (refused.length > 0) throw cursorRegression(job, refused);
   }
 
-  async reset(job: string): Promise<void> {
-    await this.#pool.query(`DELETE FROM ${S}.cursors WHERE job = $1`, [job]);
+  async reset(job: string): Promise<number> {
+    const { rows } = await this.#pool.query<{ epoch: number }>(RESET_SQL, [job]);
+    return rows[0]!.epoch;
+  }
+
+  lock(job: string): Promise<RunLock> {
+    return takePgLock(job, {
+      url: this.#options.url,
+      clientConfig: this.#clientConfig,
+      ...(this.#options.logger ? { logger: this.#options.logger } : {}),
+    });
   }
 
   async getJob(job: string): Promise<JobRecord | null> {
     const { rows } = await this.#pool.query<JobRow>(
-      `SELECT spec_hash, state, summary, created_at, updated_at FROM ${S}.jobs WHERE job = $1`,
+      `SELECT spec_hash, state, epoch, error, summary, created_at, updated_at FROM ${S}.jobs WHERE job = $1`,
       [job],
     );
     const r = rows[0];
@@ -149,23 +206,28 @@ export class PgStateStore implements StateStore {
     const rec: JobRecord = {
       specHash: r.spec_hash,
       state: r.state as JobState,
+      epoch: r.epoch,
       createdAt: r.created_at,
       updatedAt: r.updated_at,
     };
     if (r.summary !== null) rec.summary = r.summary;
+    if (r.error !== null) rec.error = r.error;
     return rec;
   }
 
   async putJob(job: string, record: JobRecord): Promise<void> {
     await this.#pool.query(
-      `INSERT INTO ${S}.jobs (job, spec_hash, state, summary, created_at, updated_at)
-       VALUES ($1, $2, $3, $4::jsonb, $5, $6)
+      `INSERT INTO ${S}.jobs (job, spec_hash, state, epoch, error, summary, created_at, updated_at)
+       VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7, $8)
        ON CONFLICT (job) DO UPDATE SET spec_hash = EXCLUDED.spec_hash, state = EXCLUDED.state,
-         summary = EXCLUDED.summary, created_at = EXCLUDED.created_at, updated_at = EXCLUDED.updated_at`,
+         epoch = EXCLUDED.epoch, error = EXCLUDED.error, summary = EXCLUDED.summary,
+         created_at = EXCLUDED.created_at, updated_at = EXCLUDED.updated_at`,
       [
         job,
         record.specHash,
         record.state,
+        record.epoch,
+        record.error ?? null,
         record.summary === undefined ? null : stringifyJson(record.summary),
         record.createdAt,
         record.updatedAt,

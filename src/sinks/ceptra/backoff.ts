@@ -1,4 +1,5 @@
 /** Retry delays: the contract's hinted jitter, capped exponential backoff, `Retry-After`. */
+import { MAX_HINTED_WAIT_MS } from '../../common/contract.js';
 import { ReplayError } from '../../common/errors.js';
 
 /**
@@ -11,8 +12,10 @@ export function hintBackoffMs(
   defaultMin = 25,
   defaultMax = 50,
 ): number {
-  if (retryBackoffMs !== null && retryBackoffMs > 0)
-    return retryBackoffMs / 2 + random() * (retryBackoffMs / 2);
+  if (retryBackoffMs !== null && retryBackoffMs > 0) {
+    const hint = Math.min(retryBackoffMs, MAX_HINTED_WAIT_MS);
+    return hint / 2 + random() * (hint / 2);
+  }
   return defaultMin + random() * (defaultMax - defaultMin);
 }
 
@@ -34,11 +37,11 @@ export function parseRetryAfter(
   if (v === undefined) return null;
   const t = v.trim();
   if (t === '') return null;
-  if (/^\d+(\.\d+)?$/.test(t)) return Math.round(Number(t) * 1000);
+  if (/^\d+(\.\d+)?$/.test(t)) return Math.min(Math.round(Number(t) * 1000), MAX_HINTED_WAIT_MS);
   if (!/[a-z]/i.test(t)) return null; // an HTTP date names its day and month
   const at = Date.parse(t);
   if (Number.isNaN(at)) return null;
-  return Math.max(0, at - nowEpochMs);
+  return Math.min(Math.max(0, at - nowEpochMs), MAX_HINTED_WAIT_MS);
 }
 
 export function abortedError(signal: AbortSignal | undefined): ReplayError {

@@ -19,6 +19,7 @@ import type { CeptraClient } from './client.js';
 import { Route } from './client.js';
 import { parseBatchResponse } from './decode.js';
 import { contentTypeFor, type EncodeContext, encodeBatch, encodePrefixes } from './encode.js';
+import { onOutOfOrder, watchPredecessor } from './resync.js';
 import type { EventResult } from './types.js';
 
 /**
@@ -102,15 +103,8 @@ export async function sendBatchMode(
   const contentType = contentTypeFor(encoding);
   const sent = new Uint8Array(events.length);
   let pending: number[] = events.map((_, i) => i);
-  let predecessorDone = false;
-  let predecessorFailed = false;
-  batch.after?.then(
-    () => (predecessorDone = true),
-    () => {
-      predecessorDone = true;
-      predecessorFailed = true;
-    },
-  );
+  const order = watchPredecessor(batch);
+  const deadline = new TransientDeadline(client);
   if (gate?.prevSent) await waitFor(gate.prevSent, signal);
   let unsent = events.length;
   while (pending.length > 0) {
@@ -149,6 +143,7 @@ export async function sendBatchMode(
         retryReason ??= transient;
       }
     }
+    const progressed = unaccepted.length < chunk.length;
     pending =
       unaccepted.length > 0 ? unaccepted.concat(pending.slice(chunk.length)) : pending.slice(chunk.length);
     if (sequencing && batch.replayStream !== undefined) {
@@ -161,32 +156,53 @@ export async function sendBatchMode(
         lane: batch.replayStream,
       });
     }
-    if (retryReason !== null) {
-      client.countRetry(ack.retries, retryReason);
-      if (retryReason === Reason.OutOfOrderSequence && predecessorFailed) {
-        // The batch the target waits for failed (e.g. an outage past the deadline): this one can
-        // never be accepted before it, and re-sending it would spin. Fail it too; the partition
-        // resumes from its cursor, re-sending both in order.
-        throw new ReplayError(
-          'TARGET_OUTAGE',
-          `CEPtra refuses batch of replay stream ${batch.replayStream} OUT_OF_ORDER_SEQUENCE: the batch before it failed`,
-          { canRetry: true },
-        );
-      }
-      if (retryReason === Reason.OutOfOrderSequence && batch.after && !predecessorDone) {
-        // The target waits for our previous batch, which is still in flight: re-send the moment it
-        // settles. A blind jittered backoff (and a window cut) here measured ~3.7k events/s on the
-        // 200k-event demo with 77k such retries; an ordering signal is not a capacity signal.
-        await waitFor(batch.after, signal);
-        predecessorDone = true;
-      } else {
-        await client.backoffTransient(sentAt, signal);
-      }
-    } else {
+    if (retryReason === null) {
       client.onAccepted();
+      deadline.progress();
+      order.resends = 0;
+      continue;
+    }
+    client.countRetry(ack.retries, retryReason);
+    if (progressed) {
+      deadline.progress();
+      order.resends = 0;
+    }
+    if (retryReason === Reason.OutOfOrderSequence && sequencing && batch.firstSeq !== undefined) {
+      await onOutOfOrder(client, batch, batch.firstSeq + BigInt(unaccepted[0]!), order, (p) =>
+        waitFor(p, signal),
+      );
+    } else {
+      deadline.check(retryReason, batch);
+      await client.backoffTransient(sentAt, signal);
     }
   }
   return ack;
+}
+
+/**
+ * Transient refusals share the deadline of HTTP-level outages (`maxRetryDurationMs`): a partition
+ * whose first unaccepted event is refused for longer than that without any progress fails its
+ * batch retryably (the engine pauses it and resumes from its cursor) instead of retrying forever.
+ */
+export class TransientDeadline {
+  private since: number | null = null;
+  constructor(private readonly client: CeptraClient) {}
+  progress(): void {
+    this.since = null;
+  }
+  check(reason: string, batch: SinkBatch): void {
+    const limit = this.client.options.maxRetryDurationMs;
+    const now = this.client.options.now();
+    this.since ??= now;
+    if (limit !== null && now - this.since > limit) {
+      throw new ReplayError(
+        'RETRY_EXPIRED',
+        `CEPtra kept refusing partition ${batch.partition} ${reason} for ${Math.round(now - this.since)} ms ` +
+          `without accepting anything (maxRetryDurationMs ${limit})`,
+        { canRetry: true, details: { reason } },
+      );
+    }
+  }
 }
 
 /** Resolves when `p` settles (either way), or rejects when `signal` aborts. */

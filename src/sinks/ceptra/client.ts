@@ -4,7 +4,7 @@
  * CEPtra's conformance scenarios exercise); batches go through `batch-sender.ts` /
  * `single-sender.ts`, which use `post` and `observe`.
  */
-import { CreditHint } from '../../common/contract.js';
+import { CreditHint, MAX_HINTED_WAIT_MS, REPLAY_STREAMS_PATH } from '../../common/contract.js';
 import { errorMessage, isReplayError, PermanentRejectionError, ReplayError } from '../../common/errors.js';
 import type { Logger } from '../../common/logger.js';
 import type { SourceEvent } from '../../sources/source.js';
@@ -177,9 +177,13 @@ export class CeptraClient {
             return { body: res.body, sentAt: t0, rttMs };
           case 'throttled': {
             reason = `HTTP_${status}`;
-            // The body's milliseconds first: `Retry-After` has whole seconds only.
+            // The body's milliseconds first: `Retry-After` has whole seconds only. Clamped: a
+            // hint above 2^31 ms would make Node fire the timer after 1 ms (a spin).
             const hinted = retryAfterMsFromBody(res.body) ?? parseRetryAfter(res.headers['retry-after']);
-            delay = hinted ?? expBackoffMs(failures, o.retryBaseMs, o.retryCapMs, o.random);
+            delay =
+              hinted === null
+                ? expBackoffMs(failures, o.retryBaseMs, o.retryCapMs, o.random)
+                : Math.min(hinted, MAX_HINTED_WAIT_MS);
             break;
           }
           case 'backoff':
@@ -209,6 +213,33 @@ export class CeptraClient {
       this.countRetry(tally, reason);
       failures++;
       await this.sleep(delay, signal);
+    }
+  }
+
+  /**
+   * The target's last applied seq of a replay stream (`GET /v1/replay/streams/{stream}`, contract
+   * §2): 0 when it never saw the stream (404), undefined when it cannot say (no such endpoint, an
+   * error, an unreadable answer) — the caller then cannot resynchronise.
+   */
+  async streamLastSeq(stream: string): Promise<bigint | undefined> {
+    let res: TransportResponse;
+    try {
+      res = await this.transport.request({
+        method: 'GET',
+        path: REPLAY_STREAMS_PATH + encodeURIComponent(stream),
+      });
+    } catch (e) {
+      this.log?.warn({ stream, err: errorMessage(e) }, 'replay stream lookup failed');
+      return undefined;
+    }
+    if (res.status === 404) return 0n;
+    if (res.status !== 200) return undefined;
+    try {
+      const v = (JSON.parse(res.body) as { last_seq?: unknown }).last_seq;
+      const text = typeof v === 'number' && Number.isSafeInteger(v) ? String(v) : v;
+      return typeof text === 'string' && /^\d+$/.test(text) ? BigInt(text) : undefined;
+    } catch {
+      return undefined;
     }
   }
 

@@ -3,7 +3,12 @@
  * strings for wide integers, and ignores unknown fields. A body the client cannot understand is a
  * `BAD_RESPONSE` ReplayError (not retried: re-sending would not make it understandable).
  */
-import { type CepCreditHint, CreditHint, normalizeStatus } from '../../common/contract.js';
+import {
+  type CepCreditHint,
+  CreditHint,
+  MAX_HINTED_WAIT_MS,
+  normalizeStatus,
+} from '../../common/contract.js';
 import { ReplayError } from '../../common/errors.js';
 import type { EventResult } from './types.js';
 
@@ -35,7 +40,9 @@ export function parseCepHint(v: unknown): CepCreditHint | null {
   const o = v as Record<string, unknown>;
   const w = num(o.client_window_size);
   if (w === null) return null;
-  return { client_window_size: w, retry_backoff_ms: num(o.retry_backoff_ms) ?? 0 };
+  // Hints are clamped where they enter: every consumer (window, backoff, flow controller) is safe.
+  const backoff = Math.min(Math.max(0, num(o.retry_backoff_ms) ?? 0), MAX_HINTED_WAIT_MS);
+  return { client_window_size: Math.max(0, w), retry_backoff_ms: backoff };
 }
 
 export function parseCreditHint(v: unknown): CreditHint {
@@ -91,7 +98,7 @@ export function retryAfterMsFromBody(body: string): number | null {
   try {
     const o = JSON.parse(body) as Record<string, unknown>;
     const v = num(o.retry_after_ms);
-    return v !== null && v >= 0 ? v : null;
+    return v !== null && v >= 0 ? Math.min(v, MAX_HINTED_WAIT_MS) : null;
   } catch {
     return null;
   }

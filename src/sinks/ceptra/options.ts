@@ -37,6 +37,8 @@ export interface CeptraClientOptions {
   lanePipelining: number;
   headersTimeoutMs: number;
   bodyTimeoutMs: number;
+  /** Largest response body read; a larger one fails the request (RESPONSE_TOO_LARGE, not retried). */
+  maxResponseBytes: number;
   connectTimeoutMs: number;
   keepAliveTimeoutMs: number;
   tls: CeptraTlsOptions | undefined;
@@ -81,6 +83,8 @@ export const defaultCeptraClientOptions = {
   lanePipelining: 1,
   headersTimeoutMs: 30_000,
   bodyTimeoutMs: 30_000,
+  // A 10,000-event batch answer is ~2.5 MB; 64 MiB leaves room for any batch the window allows.
+  maxResponseBytes: 64 * 1024 * 1024,
   connectTimeoutMs: 10_000,
   keepAliveTimeoutMs: 30_000,
   tls: undefined,
@@ -147,6 +151,7 @@ export function resolveCeptraClientOptions(
     'lanePipelining',
     'initialWindowEvents',
     'maxWindowBytes',
+    'maxResponseBytes',
   ] as const)
     positiveInt(o, k);
   for (const k of [

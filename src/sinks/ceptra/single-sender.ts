@@ -8,13 +8,15 @@
  * (`replay_seq`): without sequencing an in-flight successor could land before a throttled
  * predecessor, so the caller passes `pipelined = false` and events go one at a time.
  */
+import { Reason } from '../../common/contract.js';
 import type { BatchAck, SinkBatch } from '../sink.js';
-import { emptyAck, encodeContext, tallyResult } from './batch-sender.js';
+import { emptyAck, encodeContext, TransientDeadline, tallyResult } from './batch-sender.js';
 import { classifyResult } from './classify.js';
 import type { CeptraClient } from './client.js';
 import { Route } from './client.js';
 import { parseSingleResponse } from './decode.js';
 import { encodePrefixes, encodeSingle } from './encode.js';
+import { onOutOfOrder, watchPredecessor } from './resync.js';
 import type { EventResult } from './types.js';
 
 export async function sendSingleMode(
@@ -28,6 +30,8 @@ export async function sendSingleMode(
   const prefixes = encodePrefixes(events, encodeContext(client, batch, sequencing));
   const sent = new Uint8Array(events.length);
   let pending: number[] = events.map((_, i) => i);
+  const order = watchPredecessor(batch);
+  const deadline = new TransientDeadline(client);
   while (pending.length > 0) {
     const round = pending;
     const results = new Map<number, EventResult>();
@@ -79,11 +83,24 @@ export async function sendSingleMode(
         retryReason ??= transient;
       }
     }
-    if (retryReason !== null) {
-      client.countRetry(ack.retries, retryReason);
-      await client.backoffTransient(throttledAt, signal);
-    } else {
+    if (retryReason === null) {
       client.onAccepted();
+      deadline.progress();
+      order.resends = 0;
+      continue;
+    }
+    client.countRetry(ack.retries, retryReason);
+    if (pending[0] !== round[0]) {
+      deadline.progress(); // the head of the round was accepted
+      order.resends = 0;
+    }
+    if (retryReason === Reason.OutOfOrderSequence && sequencing && batch.firstSeq !== undefined) {
+      await onOutOfOrder(client, batch, batch.firstSeq + BigInt(pending[0]!), order, async (p) => {
+        await p.catch(() => undefined);
+      });
+    } else {
+      deadline.check(retryReason, batch);
+      await client.backoffTransient(throttledAt, signal);
     }
   }
   return ack;

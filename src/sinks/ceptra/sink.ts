@@ -2,6 +2,7 @@
  * `CeptraSink`: the `Sink` port over the CEPtra client. `createCeptraSink` discovers replay
  * sequencing (`GET /v1/state`) when `sequencing: 'auto'`.
  */
+import { displayUrl } from '../../common/redact.js';
 import type { BatchAck, Sink, SinkAttempt, SinkBatch } from '../sink.js';
 import { sendBatchMode } from './batch-sender.js';
 import { CeptraClient } from './client.js';
@@ -21,6 +22,12 @@ export class CeptraSink implements Sink {
    * twice on a 1M-event replay without this gate).
    */
   private readonly lastSent = new Map<string, Promise<void>>();
+  /**
+   * Per replay stream: the outcome of the latest batch handed to this sink. A batch whose caller
+   * did not say what it follows (`after`) follows that one, so an OUT_OF_ORDER_SEQUENCE it gets
+   * while its predecessor is still in flight is waited out, never taken for a gap.
+   */
+  private readonly lastOutcome = new Map<string, Promise<unknown>>();
 
   constructor(
     readonly client: CeptraClient,
@@ -29,10 +36,29 @@ export class CeptraSink implements Sink {
     this.control = new CeptraControlClient(client.transport);
   }
 
-  send(batch: SinkBatch, signal?: AbortSignal): Promise<BatchAck> {
-    if (batch.events.length === 0) {
+  send(input: SinkBatch, signal?: AbortSignal): Promise<BatchAck> {
+    if (input.events.length === 0) {
       return Promise.resolve({ accepted: 0, duplicates: 0, rejected: [], retries: {}, resent: 0 });
     }
+    const stream = this.sequencing ? input.replayStream : undefined;
+    if (stream === undefined) return this.sendMode(input, signal);
+    const prev = this.lastOutcome.get(stream);
+    const batch = input.after === undefined && prev !== undefined ? { ...input, after: prev } : input;
+    const outcome = this.sendMode(batch, signal);
+    const settled = outcome.catch(() => {
+      throw new Error('predecessor failed');
+    });
+    settled.catch(() => undefined);
+    this.lastOutcome.set(stream, settled);
+    void settled
+      .catch(() => undefined)
+      .then(() => {
+        if (this.lastOutcome.get(stream) === settled) this.lastOutcome.delete(stream);
+      });
+    return outcome;
+  }
+
+  private sendMode(batch: SinkBatch, signal?: AbortSignal): Promise<BatchAck> {
     const mode = this.client.options.mode;
     switch (mode) {
       case 'batch': {
@@ -57,6 +83,10 @@ export class CeptraSink implements Sink {
         throw new Error(`unknown mode ${String(never)}`);
       }
     }
+  }
+
+  lastSeq(stream: string): Promise<bigint | undefined> {
+    return this.client.streamLastSeq(stream);
   }
 
   /** Forwards one client attempt, with the target's latest credit hint, to `onAttempt`. */
@@ -104,7 +134,7 @@ export async function createCeptraSink(options: Partial<CeptraClientOptions>): P
   } else {
     sequencing = opt;
   }
-  client.options.logger?.info({ sequencing, url: client.options.url }, 'ceptra sink ready');
+  client.options.logger?.info({ sequencing, url: displayUrl(client.options.url) }, 'ceptra sink ready');
   sinkRef = new CeptraSink(client, sequencing);
   return sinkRef;
 }

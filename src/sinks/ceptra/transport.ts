@@ -3,6 +3,7 @@
  * TLS/mTLS material goes to undici's `connect` options.
  */
 import { Client, Pool } from 'undici';
+import { ReplayError } from '../../common/errors.js';
 import { type CeptraClientOptions, loadPem } from './options.js';
 import type { CeptraTransport, TransportRequest, TransportResponse } from './types.js';
 
@@ -22,12 +23,14 @@ export class UndiciTransport implements CeptraTransport {
   private readonly lanePipelining: number;
   private readonly basePath: string;
   private readonly extraHeaders: Record<string, string>;
+  private readonly maxResponseBytes: number;
 
   constructor(opts: Readonly<CeptraClientOptions>) {
     const url = new URL(opts.url);
     const tls = opts.tls;
     this.basePath = url.pathname.replace(/\/+$/, '');
     this.extraHeaders = opts.headers;
+    this.maxResponseBytes = opts.maxResponseBytes;
     this.origin = url.origin;
     this.lanePipelining = Math.max(1, opts.lanePipelining);
     this.clientOptions = {
@@ -74,7 +77,7 @@ export class UndiciTransport implements CeptraTransport {
       signal: req.signal,
       ...(req.lane === undefined ? {} : { idempotent: true }),
     });
-    const body = await res.body.text();
+    const body = await readCapped(res.body, this.maxResponseBytes, req.path);
     return { status: res.statusCode, headers: res.headers, body };
   }
 
@@ -83,4 +86,26 @@ export class UndiciTransport implements CeptraTransport {
     this.lanes.clear();
     await this.pool.close();
   }
+}
+
+/**
+ * Reads a response body up to `max` bytes. A target that answers more than any sane response
+ * (a misrouted proxy, a runaway server) must not exhaust the replayer's memory: past the cap the
+ * body is dropped and the request fails, not retried.
+ */
+async function readCapped(body: AsyncIterable<Buffer> & { destroy(): unknown }, max: number, path: string) {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of body) {
+    size += chunk.length;
+    if (size > max) {
+      body.destroy();
+      throw new ReplayError(
+        'RESPONSE_TOO_LARGE',
+        `CEPtra ${path} answered a body larger than ${max} bytes (ceptra.maxResponseBytes); refusing to read it`,
+      );
+    }
+    chunks.push(chunk);
+  }
+  return chunks.length === 1 ? chunks[0]!.toString('utf8') : Buffer.concat(chunks, size).toString('utf8');
 }

@@ -43,6 +43,7 @@ const c0: Cursor = {
   seq: 1n,
   acked: 1n,
   done: false,
+  epoch: 1,
 };
 
 describe('FileStateStore specifics', () => {

@@ -47,6 +47,7 @@ describe('PgStateStore specifics', () => {
       expect(rows).toEqual([
         { version: 1, name: 'init' },
         { version: 2, name: 'dead_letters' },
+        { version: 3, name: 'stream_epochs_locks' },
       ]);
       const tables = await client.query(
         "SELECT table_name FROM information_schema.tables WHERE table_schema = 'ceptra_replay' ORDER BY 1",
@@ -57,9 +58,12 @@ describe('PgStateStore specifics', () => {
         'cursors',
         'dead_letters',
         'jobs',
+        'locks',
         'schema_migrations',
       ]);
-      await stores[0]!.save('j', [{ partition: 0, tsNs: 1n, eventId: 'e', seq: 1n, acked: 1n, done: false }]);
+      await stores[0]!.save('j', [
+        { partition: 0, tsNs: 1n, eventId: 'e', seq: 1n, acked: 1n, done: false, epoch: 1 },
+      ]);
       expect((await stores[4]!.load('j')).get(0)!.tsNs).toBe(1n);
       await Promise.all(stores.map((s) => s.close()));
     } finally {
@@ -79,6 +83,7 @@ describe('PgStateStore specifics', () => {
         seq: BigInt(p),
         acked: 1n,
         done: false,
+        epoch: 1,
       }));
       await store.save('bulk', cursors, [{ kind: 'batch', partition: 1, detail: { n: 64 } }]);
       expect(spy).toHaveBeenCalledTimes(1);
@@ -99,7 +104,7 @@ describe('PgStateStore specifics', () => {
   it('a failing save writes neither cursors nor audit rows (same transaction)', async () => {
     const store = new PgStateStore({ url: db.url });
     await store.init();
-    const bad = { partition: 0, tsNs: 5n, eventId: 'x', seq: 1n, acked: 1n, done: false };
+    const bad = { partition: 0, tsNs: 5n, eventId: 'x', seq: 1n, acked: 1n, done: false, epoch: 1 };
     // A NUL byte is invalid in Postgres text: the audit insert fails, so the cursor must not land.
     await expect(store.save('atomic', [bad], [{ kind: 'batch\u0000', detail: {} }])).rejects.toThrow();
     expect((await store.load('atomic')).size).toBe(0);

@@ -20,6 +20,7 @@ const cursor = (partition: number, over: Partial<Cursor> = {}): Cursor => ({
   seq: 10n + BigInt(partition),
   acked: 100n,
   done: false,
+  epoch: 1,
   ...over,
 });
 
@@ -91,21 +92,85 @@ export function stateStoreContract(name: string, harness: () => StoreHarness) {
       await again.close();
     });
 
+    it('reset moves the job to a stream epoch above every epoch it used, in the record too', async () => {
+      const h = harness();
+      const store = await h.open();
+      const at = new Date('2025-08-01T00:00:00Z');
+      await store.putJob('job-e', {
+        specHash: 'h',
+        state: 'running',
+        epoch: 2,
+        createdAt: at,
+        updatedAt: at,
+      });
+      await store.save('job-e', [cursor(0, { epoch: 2 }), cursor(1, { epoch: 3 })]);
+      expect(await store.reset('job-e')).toBe(4);
+      expect((await store.getJob('job-e'))!.epoch).toBe(4);
+      expect((await store.load('job-e')).size).toBe(0);
+      // A second reset moves on again, though no cursor was written in between.
+      expect(await store.reset('job-e')).toBe(5);
+      await store.close();
+      const again = await h.open();
+      expect((await again.getJob('job-e'))!.epoch).toBe(5);
+      // A job the store never saw starts at epoch 1.
+      expect(await again.reset('job-never')).toBe(1);
+      await again.close();
+    });
+
+    it('never moves a cursor backwards: a lower seq in the same epoch is refused, a later epoch is not', async () => {
+      const store = await harness().open();
+      await store.save('job-b', [cursor(0, { seq: 50n })]);
+      const back = store.save('job-b', [cursor(0, { seq: 49n, eventId: 'older' })]);
+      await expect(back).rejects.toMatchObject({ code: 'CURSOR_REGRESSION' });
+      await expect(back).rejects.toThrow(/partition 0 \(epoch 1, seq 49\)/);
+      expect((await store.load('job-b')).get(0)).toMatchObject({ seq: 50n, eventId: 'evt-0' });
+      // Same seq again (markDone) is fine; a new epoch starts over at a low seq.
+      await store.save('job-b', [cursor(0, { seq: 50n, done: true })]);
+      await store.save('job-b', [cursor(0, { seq: 3n, epoch: 2, eventId: 'new-epoch' })]);
+      expect((await store.load('job-b')).get(0)).toMatchObject({ seq: 3n, epoch: 2, eventId: 'new-epoch' });
+      await store.close();
+    });
+
+    it('holds one run lock per job: a second taker is refused naming the holder, until release', async () => {
+      const h = harness();
+      const a = await h.open();
+      const b = await h.open();
+      const lock = await a.lock('job-l');
+      const second = b.lock('job-l');
+      await expect(second).rejects.toMatchObject({ code: 'JOB_LOCKED' });
+      await expect(second).rejects.toThrow(new RegExp(`pid ${process.pid} on host `));
+      await lock.release();
+      const again = await b.lock('job-l');
+      expect(again.lost.aborted).toBe(false);
+      await again.release();
+      await a.close();
+      await b.close();
+    });
+
     it('stores job metadata (spec hash, state, summary) and overwrites it', async () => {
       const h = harness();
       const store = await h.open();
       const createdAt = new Date('2025-08-01T00:00:00.123Z');
-      await store.putJob('job-m', { specHash: 'abc', state: 'planned', createdAt, updatedAt: createdAt });
+      await store.putJob('job-m', {
+        specHash: 'abc',
+        state: 'planned',
+        epoch: 1,
+        createdAt,
+        updatedAt: createdAt,
+      });
       expect(await store.getJob('job-m')).toEqual({
         specHash: 'abc',
         state: 'planned',
+        epoch: 1,
         createdAt,
         updatedAt: createdAt,
       });
       const updatedAt = new Date('2025-08-01T01:00:00Z');
       await store.putJob('job-m', {
         specHash: 'abc',
-        state: 'done',
+        state: 'failed',
+        epoch: 7,
+        error: 'target unreachable',
         createdAt,
         updatedAt,
         summary: { events: 12n, partitions: [0, 1] },
@@ -114,7 +179,9 @@ export function stateStoreContract(name: string, harness: () => StoreHarness) {
       const again = await h.open();
       expect(await again.getJob('job-m')).toEqual({
         specHash: 'abc',
-        state: 'done',
+        state: 'failed',
+        epoch: 7,
+        error: 'target unreachable',
         createdAt,
         updatedAt,
         summary: { events: '12', partitions: [0, 1] },

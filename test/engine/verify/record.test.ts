@@ -20,6 +20,7 @@ const cur = (tsNs: bigint, seq: bigint, done = false): Cursor => ({
   seq,
   acked: seq,
   done,
+  epoch: 1,
 });
 const status = (complete: boolean, tsNs: bigint, seq: bigint) => ({
   partition: 0,

@@ -80,6 +80,15 @@ export class LoopbackCeptra {
       );
       return;
     }
+    if (req.method === 'GET' && path.startsWith('/v1/replay/streams/') && this.opts.sequencing) {
+      const stream = decodeURIComponent(path.slice('/v1/replay/streams/'.length));
+      const last = this.lastSeq.get(stream);
+      res.writeHead(last === undefined ? 404 : 200, { 'content-type': 'application/json' });
+      res.end(
+        last === undefined ? '{"error":"not_found"}' : JSON.stringify({ stream, last_seq: String(last) }),
+      );
+      return;
+    }
     if (req.method !== 'POST' || (path !== '/append' && path !== '/append/batch')) {
       res.writeHead(404).end();
       return;

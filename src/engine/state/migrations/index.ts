@@ -1,6 +1,7 @@
 /** Numbered migrations, applied in order by `migrate.ts`. Append only; never edit a released one. */
 import { migration0001 } from './0001_init.js';
 import { migration0002 } from './0002_dead_letters.js';
+import { migration0003 } from './0003_stream_epochs_locks.js';
 
 export interface Migration {
   version: number;
@@ -8,4 +9,4 @@ export interface Migration {
   sql: string;
 }
 
-export const migrations: readonly Migration[] = [migration0001, migration0002];
+export const migrations: readonly Migration[] = [migration0001, migration0002, migration0003];
