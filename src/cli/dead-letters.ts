@@ -308,7 +308,14 @@ export function registerDeadLettersCommand(program: Command): void {
       action(async (f: CommonFlags & { ids?: string; reason?: string }) => {
         const ids = idsOption(f.ids);
         return withStore(f, async (store, job, logger, config) => {
-          const sink = await openSink(portsConfig(config), logger, new Registry());
+          // It writes the job's dead letters: not while a run of the job (or of the file) writes.
+          const lock = await store.lock(job);
+          const sink = await openSink(portsConfig(config), logger, new Registry()).catch(
+            async (e: unknown) => {
+              await lock.release();
+              throw e;
+            },
+          );
           try {
             const s = await retryDeadLetters(store, sink, job, {
               ...(ids ? { ids } : {}),
@@ -318,6 +325,7 @@ export function registerDeadLettersCommand(program: Command): void {
             return s.sent === s.selected - s.skipped ? ExitCode.Done : ExitCode.Failed;
           } finally {
             await sink.close().catch(() => undefined);
+            await lock.release();
           }
         });
       }),

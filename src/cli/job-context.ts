@@ -12,9 +12,6 @@ import { createPostgresSource, type PostgresSource } from '../sources/postgres/i
 import type { PartitionInfo } from '../sources/source.js';
 import { targetStartupError } from './startup-errors.js';
 
-/** Acknowledged-but-uncommitted events above which new batches wait for the state store. */
-const DEFAULT_MAX_UNCOMMITTED_EVENTS = 500_000;
-
 export function spanOf(config: JobConfig): { startNs: bigint; endNs: bigint } {
   return { startNs: config.windows[0]!.startNs, endNs: config.windows[config.windows.length - 1]!.endNs };
 }
@@ -108,7 +105,7 @@ export function jobSpec(config: JobConfig, partitions: number[], epoch = 1): Job
   return {
     job: config.job,
     epoch,
-    maxUncommittedEvents: DEFAULT_MAX_UNCOMMITTED_EVENTS,
+    maxUncommittedEvents: config.flow.maxUncommittedEvents,
     windows: config.windows.map((w) => ({ ...w })),
     partitions,
     batchSize: config.flow.batchSize,

@@ -21,7 +21,13 @@ export interface ProgressOptions {
   tty: boolean;
   logger: Logger;
   intervalMs?: number;
+  /** No acknowledged event for this long (with events left) = stalled: no ETA is shown. */
+  stallAfterMs?: number;
+  now?: () => number;
 }
+
+/** A rate this low gives an ETA in the centuries: say "stalled" instead of a meaningless number. */
+const MIN_RATE_FOR_ETA = 0.5;
 
 function countStates(parts: PartitionProgress[]): Record<string, number> {
   const out: Record<string, number> = {};
@@ -42,26 +48,58 @@ export function formatDuration(sec: number): string {
       : `${r}s`;
 }
 
+/**
+ * One progress sample: smoothed rate, ETA, and whether the job is stalled (nothing acknowledged
+ * for `stallAfterMs` with events left). A stalled job has no ETA: the last real sample once
+ * showed `"eventsPerSec":0,"etaSeconds":3.5e+90` for ten minutes of a partition that was stuck.
+ */
+export class ProgressSampler {
+  private lastEvents = 0;
+  private lastAt: number;
+  private rate = 0;
+  private idleSince: number | null = null;
+  private readonly now: () => number;
+
+  constructor(
+    private readonly total: number,
+    private readonly stallAfterMs = 5_000,
+    now: () => number = Date.now,
+  ) {
+    this.now = now;
+    this.lastAt = now();
+  }
+
+  sample(events: number): { rate: number; eta: number | null; stalled: boolean; stalledMs: number } {
+    const now = this.now();
+    const dt = (now - this.lastAt) / 1000;
+    if (dt > 0) {
+      const inst = (events - this.lastEvents) / dt;
+      this.rate = this.rate === 0 ? inst : this.rate * 0.7 + inst * 0.3; // smoothed so the ETA does not jump
+    }
+    if (events === this.lastEvents) this.idleSince ??= this.lastAt;
+    else this.idleSince = null;
+    this.lastEvents = events;
+    this.lastAt = now;
+    const remaining = Math.max(0, this.total - events);
+    const stalledMs = this.idleSince === null ? 0 : now - this.idleSince;
+    const stalled = remaining > 0 && stalledMs >= this.stallAfterMs;
+    if (stalled) this.rate = 0;
+    const eta =
+      stalled || this.rate < MIN_RATE_FOR_ETA ? (remaining === 0 ? 0 : null) : remaining / this.rate;
+    return { rate: this.rate, eta, stalled, stalledMs };
+  }
+}
+
 /** Starts reporting; returns a stop function that prints the last state. */
 export function startProgress(src: ProgressSource, opts: ProgressOptions): () => void {
   const interval = opts.intervalMs ?? (opts.tty ? 200 : 1000);
-  let lastEvents = 0;
-  let lastAt = Date.now();
-  let rate = 0;
+  const sampler = new ProgressSampler(opts.total, opts.stallAfterMs, opts.now);
   const sample = () => {
     const snap = src.snapshot();
-    const now = Date.now();
-    const dt = (now - lastAt) / 1000;
-    if (dt > 0) {
-      const inst = (snap.events - lastEvents) / dt;
-      rate = rate === 0 ? inst : rate * 0.7 + inst * 0.3; // smoothed so the ETA does not jump
-    }
-    lastEvents = snap.events;
-    lastAt = now;
-    const remaining = Math.max(0, opts.total - snap.events);
-    const eta = rate > 0 ? remaining / rate : Number.POSITIVE_INFINITY;
-    return { snap, rate, eta };
+    return { snap, ...sampler.sample(snap.events) };
   };
+  const etaText = (eta: number | null, stalled: boolean, stalledMs: number) =>
+    stalled ? `stalled ${formatDuration(stalledMs / 1000)}` : eta === null ? '?' : formatDuration(eta);
 
   if (opts.tty) {
     const bar = new cliProgress.SingleBar(
@@ -76,14 +114,14 @@ export function startProgress(src: ProgressSource, opts: ProgressOptions): () =>
     );
     bar.start(Math.max(1, opts.total), 0, { rate: 0, etaText: '?', parts: '' });
     const timer = setInterval(() => {
-      const { snap, rate: r, eta } = sample();
+      const { snap, rate: r, eta, stalled, stalledMs } = sample();
       const st = countStates(snap.partitions);
       const parts = Object.entries(st)
         .map(([k, v]) => `${k} ${v}`)
         .join(', ');
       bar.update(Math.min(snap.events, Math.max(1, opts.total)), {
         rate: Math.round(r),
-        etaText: formatDuration(eta),
+        etaText: etaText(eta, stalled, stalledMs),
         parts,
       });
     }, interval);
@@ -96,7 +134,7 @@ export function startProgress(src: ProgressSource, opts: ProgressOptions): () =>
   }
 
   const emit = () => {
-    const { snap, rate: r, eta } = sample();
+    const { snap, rate: r, eta, stalled, stalledMs } = sample();
     opts.logger.info(
       {
         progress: {
@@ -104,7 +142,8 @@ export function startProgress(src: ProgressSource, opts: ProgressOptions): () =>
           total: opts.total,
           pct: opts.total > 0 ? Math.round((snap.events / opts.total) * 1000) / 10 : 100,
           eventsPerSec: Math.round(r),
-          etaSeconds: Number.isFinite(eta) ? Math.round(eta) : null,
+          etaSeconds: eta === null ? null : Math.round(eta),
+          ...(stalled ? { stalled: true, stalledSeconds: Math.round(stalledMs / 1000) } : {}),
           inflight: snap.inflight,
           partitions: countStates(snap.partitions),
         },

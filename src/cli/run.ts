@@ -112,11 +112,20 @@ export async function runJob(config: JobConfig, opts: RunOptions = {}): Promise<
   let record: JobRecord | undefined;
   try {
     if (opts.metricsPort !== undefined) {
-      const server = closers.add(
-        'metrics server',
-        await startMetricsServer(registry, opts.metricsPort),
-        (m) => m.close(),
-      );
+      const port = opts.metricsPort;
+      const started = await startMetricsServer(registry, port).catch((err: unknown) => {
+        const code = (err as { code?: string }).code;
+        throw code === 'EADDRINUSE' || code === 'EACCES'
+          ? new ConfigError(
+              '--metrics-port',
+              `cannot serve /metrics on 127.0.0.1:${port} (${code}); pick a free port`,
+              {
+                cause: err,
+              },
+            )
+          : err;
+      });
+      const server = closers.add('metrics server', started, (m) => m.close());
       logger.info({ url: server.url }, 'metrics');
     }
     store = await openStore(config, opts.restart ?? false, logger, closers);

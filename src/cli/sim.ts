@@ -72,6 +72,7 @@ export function simOptionsFromFlags(o: Raw): SimOptions {
   if (lat !== undefined) faults.latencyMs = lat;
   if (typeof o.faultRejectPattern === 'string') faults.rejectPattern = o.faultRejectPattern;
   if (typeof o.faultRejectReason === 'string') faults.rejectReason = o.faultRejectReason;
+  if (o.faultRefusalKeepsSeq === true) faults.refusalKeepsSeq = true;
   if (typeof o.faultDropApplyPattern === 'string') faults.dropApplyPattern = o.faultDropApplyPattern;
   if (typeof o.faultDuplicateApplyPattern === 'string')
     faults.duplicateApplyPattern = o.faultDuplicateApplyPattern;
@@ -148,6 +149,10 @@ export function registerSimCommand(program: Command): void {
     .option('--fault-latency-ms <ms|min-max>', 'added latency per ingest request')
     .option('--fault-reject-pattern <regex>', 'reject event ids matching this regex permanently')
     .option('--fault-reject-reason <reason>', 'reason for --fault-reject-pattern', 'PERMANENT_SCHEMA')
+    .option(
+      '--fault-refusal-keeps-seq',
+      'break contract §2: a permanent refusal does not consume its replay_seq (clients must fail, not spin)',
+    )
     .option('--fault-drop-apply-pattern <regex>', 'ack and commit matching ids, but never apply or fold them')
     .option('--fault-duplicate-apply-pattern <regex>', 'apply and fold matching ids twice')
     .option('--fault-stall-s <n>', 'stop applying for N seconds from start')

@@ -48,6 +48,7 @@ export const defaultFlowOptions = {
   parallelPartitions: 16,
   commitIntervalMs: 200,
   commitEveryBatches: 16,
+  maxUncommittedEvents: 500_000,
 } as const;
 
 export const defaultStateOptions = { file: './replay-state.json' } as const;

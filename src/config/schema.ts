@@ -201,6 +201,11 @@ export const flowSchema = z
     commitEveryBatches: int(1, 1_000_000, 'Commit at least every K acknowledged batches.').default(
       defaultFlowOptions.commitEveryBatches,
     ),
+    maxUncommittedEvents: int(
+      1,
+      1_000_000_000,
+      'While cursor commits fail, new batches wait once this many acknowledged events are uncommitted.',
+    ).default(defaultFlowOptions.maxUncommittedEvents),
   })
   .default(defaultFlowOptions)
   .meta({ description: 'Batching, concurrency and cursor commits.' });

@@ -67,6 +67,7 @@ export interface FlowConfig {
   parallelPartitions: number;
   commitIntervalMs: number;
   commitEveryBatches: number;
+  maxUncommittedEvents: number;
 }
 
 export type StateConfig = { url: string } | { file: string };

@@ -56,6 +56,7 @@ describe('parseJobConfig: resolution', () => {
       parallelPartitions: 16,
       commitIntervalMs: 200,
       commitEveryBatches: 16,
+      maxUncommittedEvents: 500_000,
     });
     expect(c.state).toEqual({ file: './replay-state.json' });
     expect(c.guardrails.maxWindowNs).toBe(30n * 86_400n * 1_000_000_000n);

@@ -133,4 +133,55 @@ describe('sim replay sequencing (contract §2)', () => {
     expect(sim.engine.seq.get('j')).toBe(2);
     expect((await batch(sim.url, [s('a3', 3)]))[0]!.status).toBe('Healthy');
   });
+
+  it('a re-sent seq that was refused permanently is refused again with the same reason, not acked as a duplicate', async () => {
+    const k = K();
+    const s = (id: string, seq: number, ts?: string) =>
+      ev(id, { key: k, replay: true, stream: 'j/0/1', seq, ts });
+    const future = String(BigInt(Date.now() + 60_000) * 1_000_000n);
+    await batch(sim.url, [s('b1', 1), s('b2', 2, future), s('b3', 3)]);
+    // A client that crashed before recording the refusal re-sends b2 with its seq.
+    const again = await batch(sim.url, [s('b2', 2, future)]);
+    expect(again.map((r) => [r.status, r.cep_status_reason])).toEqual([
+      ['PermanentDurability', 'PERMANENT_FUTURE_SKEW'],
+    ]);
+    // The seqs around it keep their meaning: b1 a duplicate, b3 next in line.
+    const rest = await batch(sim.url, [s('b1', 1), s('b3', 3)]);
+    expect(rest.map((r) => [r.status, r.duplicate ?? false])).toEqual([
+      ['Healthy', true],
+      ['Healthy', false],
+    ]);
+  });
+
+  it('GET /v1/replay/streams/{stream} says where a stream stands; 404 for one never seen', async () => {
+    const k = K();
+    await batch(
+      sim.url,
+      [1, 2, 3].map((n) => ev(`g${n}`, { key: k, replay: true, stream: 'job/7/2', seq: n })),
+    );
+    const encoded = await send(`${sim.url}/v1/replay/streams/${encodeURIComponent('job/7/2')}`, 'GET');
+    expect(encoded.status).toBe(200);
+    expect(encoded.json).toEqual({ stream: 'job/7/2', last_seq: '3' });
+    const raw = await send(`${sim.url}/v1/replay/streams/job/7/2`, 'GET');
+    expect(raw.json).toEqual({ stream: 'job/7/2', last_seq: '3' });
+    expect((await send(`${sim.url}/v1/replay/streams/nobody%2F0%2F1`, 'GET')).status).toBe(404);
+    // PUT /sim/streams rewinds it, as a target restored from a backup would.
+    const put = await send(`${sim.url}/sim/streams/${encodeURIComponent('job/7/2')}`, 'PUT', { last_seq: 1 });
+    expect(put.status).toBe(200);
+    expect((await send(`${sim.url}/v1/replay/streams/job%2F7%2F2`, 'GET')).json).toEqual({
+      stream: 'job/7/2',
+      last_seq: '1',
+    });
+  });
+
+  it('faults.refusalKeepsSeq: a refusal does not consume its seq (a target that breaks contract §2)', async () => {
+    await send(`${sim.url}/sim/faults`, 'POST', { rejectPattern: '^k2$', refusalKeepsSeq: true });
+    const k = K();
+    const s = (id: string, seq: number) => ev(id, { key: k, replay: true, stream: 'bad', seq });
+    const res = await batch(sim.url, [s('k1', 1), s('k2', 2)]);
+    expect(res.map((r) => r.cep_status_reason)).toEqual(['0', 'PERMANENT_SCHEMA']);
+    expect(sim.engine.seq.get('bad')).toBe(1);
+    const next = await batch(sim.url, [s('k3', 3)]);
+    expect(next[0]!.cep_status_reason).toBe('OUT_OF_ORDER_SEQUENCE');
+  });
 });

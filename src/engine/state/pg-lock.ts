@@ -24,6 +24,8 @@ export interface PgLockOptions {
   /** Client settings shared with the store's pool (timeouts, keep-alive). */
   clientConfig: pg.ClientConfig;
   logger?: Logger;
+  /** Turns a failure to connect into the store's one-line outage error. */
+  classifyConnectError?: (e: unknown) => unknown;
   heartbeatMs?: number;
   /** How long to wait for a holder on this host whose process is gone (its session closing). */
   goneGraceMs?: number;
@@ -47,7 +49,11 @@ export async function takePgLock(job: string, opts: PgLockOptions): Promise<RunL
   const connect = async (): Promise<pg.Client> => {
     const c = new pg.Client({ ...opts.clientConfig, connectionString: opts.url });
     c.on('error', (e) => opts.logger?.warn({ err: e.message }, 'run lock: connection error'));
-    await c.connect();
+    try {
+      await c.connect();
+    } catch (e) {
+      throw opts.classifyConnectError?.(e) ?? e;
+    }
     return c;
   };
 

@@ -110,10 +110,14 @@ export class PgStateStore implements StateStore {
     );
   }
 
+  #endpoint() {
+    return { component: 'state database', field: 'state.url', url: this.#options.url };
+  }
+
   async init(): Promise<void> {
     // Unreachable, wrong credentials: STATE_UNREACHABLE (exit 1, one line naming the state
     // database and its host, never the URL's password); a missing database: ConfigError state.url.
-    const endpoint = { component: 'state database', field: 'state.url', url: this.#options.url };
+    const endpoint = this.#endpoint();
     let client: pg.PoolClient;
     try {
       client = await this.#pool.connect();
@@ -192,6 +196,7 @@ export class PgStateStore implements StateStore {
     return takePgLock(job, {
       url: this.#options.url,
       clientConfig: this.#clientConfig,
+      classifyConnectError: (e) => classifyPgConnectError(e, this.#endpoint(), 'STATE_UNREACHABLE'),
       ...(this.#options.logger ? { logger: this.#options.logger } : {}),
     });
   }

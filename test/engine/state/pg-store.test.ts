@@ -2,6 +2,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createStateStore, migrate, PgStateStore } from '../../../src/engine/state/index.js';
 import { createTestDatabase, type TestDatabase } from '../../helpers/pg.js';
+import { startTcpProxy } from '../../helpers/tcp-proxy.js';
 import { stateStoreContract } from './store-contract.js';
 
 // Own client (ended before drop): the helper's pool can race its DROP … WITH (FORCE) and
@@ -125,6 +126,36 @@ describe('PgStateStore specifics', () => {
       expect(await migrate(client)).toEqual([]);
     } finally {
       await client.end();
+    }
+  });
+});
+
+describe('PgStateStore against a database that stops answering (blackholed, not refusing)', () => {
+  it('a commit fails within its timeout instead of hanging, and close() returns', async () => {
+    const u = new URL(db.url);
+    const proxy = await startTcpProxy(u.hostname, Number(u.port || 5432));
+    const store = new PgStateStore({ url: proxy.url(db.url), queryTimeoutMs: 500, connectTimeoutMs: 500 });
+    try {
+      await store.init();
+      const c = { partition: 0, tsNs: 1n, eventId: 'e', seq: 1n, acked: 1n, done: false, epoch: 1 };
+      await store.save('blackholed', [c]);
+      proxy.blackhole();
+      const t0 = Date.now();
+      await expect(store.save('blackholed', [{ ...c, seq: 2n }])).rejects.toThrow(/timeout/i);
+      expect(Date.now() - t0).toBeLessThan(5_000);
+      // A new connection (the pool discarded the timed-out one) times out too: bounded as well.
+      const t1 = Date.now();
+      await expect(store.load('blackholed')).rejects.toThrow(/timeout/i);
+      expect(Date.now() - t1).toBeLessThan(5_000);
+      proxy.restore();
+      await store.save('blackholed', [{ ...c, seq: 3n }]);
+      expect((await store.load('blackholed')).get(0)!.seq).toBe(3n);
+      proxy.blackhole();
+      const t2 = Date.now();
+      await store.close();
+      expect(Date.now() - t2).toBeLessThan(5_000);
+    } finally {
+      await proxy.close();
     }
   });
 });

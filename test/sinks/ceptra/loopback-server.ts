@@ -32,6 +32,10 @@ export interface LoopbackOptions {
   permanent?: Map<string, string>;
   /** `/v1/state` status (404 to pretend it is not served). */
   stateStatus?: number;
+  /** Event id → how many times it is answered OUT_OF_ORDER_SEQUENCE although it is next in line. */
+  outOfOrder?: Map<string, number>;
+  /** Forced status of `GET /v1/replay/streams/…` (e.g. 500: the target cannot say). */
+  streamsStatus?: number;
 }
 
 type Wire = Record<string, unknown>;
@@ -40,6 +44,8 @@ export class LoopbackCeptra {
   readonly applied: Applied[] = [];
   readonly requests: Array<{ path: string; contentType: string; events: Wire[] }> = [];
   readonly seen = new Map<string, number>();
+  /** Paths of control-plane GETs (`/v1/state`, `/v1/replay/streams/…`), in order. */
+  readonly gets: string[] = [];
   private readonly appliedIds = new Set<string>();
   private readonly lastSeq = new Map<string, bigint>();
   private ingestCount = 0;
@@ -78,6 +84,11 @@ export class LoopbackCeptra {
       res.end(
         status === 200 ? JSON.stringify({ partitions: [], replay_sequencing: !!this.opts.sequencing }) : '{}',
       );
+      return;
+    }
+    if (req.method === 'GET') this.gets.push(path);
+    if (req.method === 'GET' && path.startsWith('/v1/replay/streams/') && this.opts.streamsStatus) {
+      res.writeHead(this.opts.streamsStatus).end('{}');
       return;
     }
     if (req.method === 'GET' && path.startsWith('/v1/replay/streams/') && this.opts.sequencing) {
@@ -144,6 +155,11 @@ export class LoopbackCeptra {
         const last = this.lastSeq.get(stream) ?? 0n;
         if (seq <= last) return out('Healthy', null, { duplicate: true });
         if (seq > last + 1n) return out('TransientBackpressure', 'OUT_OF_ORDER_SEQUENCE');
+        const ooo = this.opts.outOfOrder?.get(id) ?? 0;
+        if (ooo > 0) {
+          this.opts.outOfOrder!.set(id, ooo - 1);
+          return out('TransientBackpressure', 'OUT_OF_ORDER_SEQUENCE');
+        }
       } else if (this.appliedIds.has(id)) {
         return out('Healthy', null, { duplicate: true });
       }
