@@ -25,7 +25,14 @@ export { type ExactSamples, exactQuantileMonoid, nearestRankIndex } from './redu
 export { type AvgState, avgMonoid, sumMonoid } from './reducers/sum.js';
 export { compareTopk, TOPK_MAX_K, type TopkEntry, type TopkInput, topkMonoid } from './reducers/topk.js';
 export { canonicalDef, inputFor, QUANTILE_DEFAULT_Q, reducerFor, TOPK_DEFAULT_K } from './registry.js';
-export { type DiffOptions, diffSnapshots, diffWindows, mergeSnapshots, panesToWindows } from './snapshot.js';
+export {
+  compareEntries,
+  type DiffOptions,
+  diffSnapshots,
+  diffWindows,
+  mergeSnapshots,
+  panesToWindows,
+} from './snapshot.js';
 export {
   type DivergentPane,
   type PaneEntry,

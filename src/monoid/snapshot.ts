@@ -11,7 +11,8 @@ import {
 } from './snapshot-types.js';
 import type { AnyMonoid, TimeWindow } from './types.js';
 
-function compareEntries(a: PaneEntry, b: PaneEntry): number {
+/** Snapshot order: (partition, metric name, pane numerically). */
+export function compareEntries(a: PaneEntry, b: PaneEntry): number {
   if (a.partition !== b.partition) return a.partition - b.partition;
   if (a.metric !== b.metric) return a.metric < b.metric ? -1 : 1;
   if (a.pane === b.pane) return 0;

@@ -2,19 +2,12 @@
 import {
   builtinMetrics,
   canonicalDef,
+  compareEntries,
   type MetricDef,
   type PaneEntry,
   type PaneSnapshot,
   SNAPSHOT_FORMAT,
 } from '../../monoid/index.js';
-
-/** Snapshot order: (partition, metric name, pane numerically). */
-export function compareEntries(a: PaneEntry, b: PaneEntry): number {
-  if (a.partition !== b.partition) return a.partition - b.partition;
-  if (a.metric !== b.metric) return a.metric < b.metric ? -1 : 1;
-  if (a.pane === b.pane) return 0;
-  return BigInt(a.pane) < BigInt(b.pane) ? -1 : 1;
-}
 
 /** Canonical, name-sorted metric list of a fold spec (the built-ins included). */
 export function canonicalMetrics(metrics: readonly MetricDef[]): MetricDef[] {
@@ -47,3 +40,6 @@ export function byPartition(entries: readonly PaneEntry[]): Map<number, PaneEntr
   }
   return out;
 }
+
+/** Snapshot order: (partition, metric name, pane numerically); defined with the snapshot (monoid). */
+export { compareEntries };

@@ -1,10 +1,7 @@
 export { type CompareScope, compareFolds, type FoldComparison, scopeSnapshot } from './compare.js';
 export { byPartition, canonicalMetrics, compareEntries, sameMetrics, snapshotOf } from './entries.js';
-export { FilePaneStore } from './file-pane-store.js';
 export { BatchFolder, type FoldSpec, PaneAccumulator } from './fold.js';
 export { defaultVerifyOptions, type VerifyOptions } from './options.js';
-export { createPaneStore } from './pane-store.js';
-export { PANE_TABLES_LOCK_KEY, PgPaneStore } from './pg-pane-store.js';
 export {
   decideFold,
   FoldDecision,

@@ -19,6 +19,7 @@
  * a run that did not fail its fold covers exactly (cursor at start, cursor at end]; the positions
  * compared are the committed cursors `(ts_ns, replay_seq)` themselves.
  */
+import { unreachable } from '../../common/errors.js';
 import type { PaneEntry, PaneSnapshot } from '../../monoid/index.js';
 import { mergeSnapshots } from '../../monoid/index.js';
 import type { Cursor, CursorStore } from '../cursor.js';
@@ -142,8 +143,7 @@ export class RunFoldRecorder {
           writes.push({ status: { ...status, complete: false }, clear: true, upsert: [] });
           break;
         default: {
-          const never: never = decision;
-          throw new Error(`unknown fold decision ${String(never)}`);
+          return unreachable(decision, 'fold decision');
         }
       }
     }

@@ -3,7 +3,9 @@
  * pane, and the gap windows a later `run --windows-from` takes), and a YAML fragment with the
  * gap windows for the job file.
  */
-import { formatNs } from '../../config/index.js';
+
+import { formatNs } from '../../common/civil.js';
+import { ErrorCode, ExitCode, ReplayError } from '../../common/errors.js';
 import type { PaneKey, TimeWindow } from '../../monoid/index.js';
 import type { VerifyReport } from './verify-job.js';
 
@@ -130,14 +132,18 @@ export function gapWindowsYaml(r: VerifyReport, suggestedJob: string): string {
 export function readGapWindows(doc: unknown): { windows: { start: string; end: string }[]; job?: string } {
   const list = Array.isArray(doc) ? doc : (doc as { gapWindows?: unknown } | null)?.gapWindows;
   if (!Array.isArray(list))
-    throw new Error('expected a `verify --json` document (with gapWindows) or a list of {start, end}');
-  if (list.length === 0) throw new Error('no windows to replay (the verification found nothing divergent)');
+    throw badWindows('expected a `verify --json` document (with gapWindows) or a list of {start, end}');
+  if (list.length === 0) throw badWindows('no windows to replay (the verification found nothing divergent)');
   const windows = list.map((w: unknown, i) => {
     const o = w as { start?: unknown; end?: unknown } | null;
     if (typeof o?.start !== 'string' || typeof o?.end !== 'string')
-      throw new Error(`window [${i}] needs start and end as RFC 3339 strings (got ${JSON.stringify(w)})`);
+      throw badWindows(`window [${i}] needs start and end as RFC 3339 strings (got ${JSON.stringify(w)})`);
     return { start: o.start, end: o.end };
   });
   const job = (doc as { suggestedJob?: unknown } | null)?.suggestedJob;
   return typeof job === 'string' && !Array.isArray(doc) ? { windows, job } : { windows };
+}
+
+function badWindows(message: string): ReplayError {
+  return new ReplayError(ErrorCode.BadConfig, message, { exitCode: ExitCode.BadInput });
 }

@@ -1,4 +1,7 @@
-/** Types of the verification folder: stored source-side folds and their coverage. */
+/**
+ * Types of the verification folder: stored source-side folds and their coverage, and the
+ * `PaneStore` port (adapters in src/stores: Postgres tables or `<state file>.panes.ndjson`).
+ */
 import type { MetricDef, PaneEntry } from '../../monoid/index.js';
 
 /** Where a partition's stored fold ends: the cursor position of its last folded event. */
@@ -34,7 +37,7 @@ export interface FoldWrite {
 
 /** Durable source-side folds, keyed by (job, partition, metric, pane). */
 export interface PaneStore {
-  /** Prepare storage (table creation); safe to call concurrently from several processes. */
+  /** Prepare storage (schema migrations, files); safe to call concurrently from several processes. */
   init(): Promise<void>;
   statuses(job: string): Promise<Map<number, FoldStatus>>;
   /** Stored panes of a partition, optionally only panes ≥ `fromPane`, sorted by (metric, pane). */
@@ -46,38 +49,4 @@ export interface PaneStore {
 export function samePosition(a: FoldPosition | null, b: FoldPosition | null): boolean {
   if (a === null || b === null) return a === b;
   return a.tsNs === b.tsNs && a.seq === b.seq;
-}
-
-/** A fold status as both stores keep it (text for the wide integers). */
-export interface StatusRow {
-  partition: number;
-  complete: boolean;
-  covered_to_ts_ns: string | null;
-  covered_seq: string | null;
-  pane_ns: string;
-  metrics: FoldStatus['metrics'];
-}
-
-export function statusToRow(s: FoldStatus): StatusRow {
-  return {
-    partition: s.partition,
-    complete: s.complete,
-    covered_to_ts_ns: s.coveredTo?.tsNs.toString() ?? null,
-    covered_seq: s.coveredTo?.seq.toString() ?? null,
-    pane_ns: s.paneNs.toString(),
-    metrics: s.metrics,
-  };
-}
-
-export function statusFromRow(r: StatusRow): FoldStatus {
-  return {
-    partition: r.partition,
-    complete: r.complete,
-    coveredTo:
-      r.covered_to_ts_ns === null || r.covered_seq === null
-        ? null
-        : { tsNs: BigInt(r.covered_to_ts_ns), seq: BigInt(r.covered_seq) },
-    paneNs: BigInt(r.pane_ns),
-    metrics: r.metrics,
-  };
 }

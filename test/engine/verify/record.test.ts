@@ -7,10 +7,10 @@ import type { Cursor, CursorStore } from '../../../src/engine/cursor.js';
 import {
   BatchFolder,
   decideFold,
-  FilePaneStore,
   PaneAccumulator,
   RunFoldRecorder,
 } from '../../../src/engine/verify/index.js';
+import { FilePaneStore } from '../../../src/stores/file/index.js';
 
 const spec = { paneNs: 250_000_000n, metrics: [] };
 const cur = (tsNs: bigint, seq: bigint, done = false): Cursor => ({
@@ -91,7 +91,7 @@ describe('RunFoldRecorder over the file pane store', () => {
       return acc.snapshot();
     };
     const record = async (from: number, to: number) => {
-      const store = new FilePaneStore(file);
+      const store = new FilePaneStore({ file });
       const r = await RunFoldRecorder.begin(store, cs, 'j', [0], spec);
       cursors.set(0, cur(BigInt(to - 1) * 100_000_000n, BigInt(to)));
       const out = await r.finish(runFold(from, to), new Set(), cs);
@@ -100,7 +100,7 @@ describe('RunFoldRecorder over the file pane store', () => {
     };
     expect((await record(0, 7)).replace).toEqual([0]);
     expect((await record(7, 20)).merge).toEqual([0]);
-    const store = new FilePaneStore(file);
+    const store = new FilePaneStore({ file });
     await store.init();
     expect(JSON.stringify(await store.entries('j', 0))).toBe(
       JSON.stringify(
@@ -113,7 +113,7 @@ describe('RunFoldRecorder over the file pane store', () => {
     // A run whose save was lost (SIGKILL): the cursor moved to 25 without a fold save.
     cursors.set(0, cur(24n * 100_000_000n, 25n));
     expect((await record(25, 30)).invalidate).toEqual([0]);
-    const after = new FilePaneStore(file);
+    const after = new FilePaneStore({ file });
     expect((await after.statuses('j')).get(0)?.complete).toBe(false);
     expect(await after.entries('j', 0)).toEqual([]);
   });
