@@ -15,10 +15,19 @@ export interface PartitionTask {
   stream: string;
   /** Where this partition resumes: the latest contiguous cursor the main thread knows. */
   start: Omit<Cursor, 'epoch'> | null;
+  /**
+   * Live knobs (batch size, batches in flight). Inline the runner reads this object before every
+   * slice; in the pool the main thread reads it at every grant and the grant carries the values.
+   */
   knobs: PartitionKnobs;
   stop: AbortSignal;
   abort: AbortSignal;
   onAck(a: AckedBatch): void;
+  /**
+   * Batches in flight, as deltas. Inline: +1 per launch, −1 per settled send. In the pool: +1 per
+   * grant, −1 per ack, and whatever a task leaves counted (failed sends, a dead worker) taken back
+   * when it ends; either way the sum returns to 0 when `run` settles.
+   */
   onInflight(delta: number): void;
   /** Durable dead letters (poison rows, sure refusals), awaited before the read goes on. */
   onDeadLetters?(records: readonly DeadLetterRecord[]): Promise<void>;

@@ -12,7 +12,7 @@
  * Cursor rule. Acks arrive out of order; `onAck` is called strictly in batch order, for the
  * longest contiguous run of settled batches, so a cursor built from it never skips an event.
  */
-import { ReplayError } from '../common/errors.js';
+import { ErrorCode, ReplayError } from '../common/errors.js';
 import type { PaneEntry } from '../monoid/index.js';
 import type { BatchAck, Sink } from '../sinks/sink.js';
 import type { EventBatch, Source, SourceEvent, SourcePosition, TimeWindow } from '../sources/source.js';
@@ -49,7 +49,10 @@ export interface PartitionRunInput {
   sink: Sink;
   windows: TimeWindow[];
   start: Omit<Cursor, 'epoch'> | null;
-  /** Live knobs, read before every batch (the flow controller or a SharedArrayBuffer behind them). */
+  /**
+   * Knobs, read before every slice: inline, the flow controller's live object; in a pool worker,
+   * a plain object the task updates from each grant (so a grant's knobs shape the next slice).
+   */
   knobs: PartitionKnobs;
   /** Fold acknowledged events into pane partials (verification). */
   fold?: FoldSpec;
@@ -196,7 +199,10 @@ export async function runPartition(input: PartitionRunInput): Promise<PartitionR
         const screened = screenBatch(input.job, raw, { nowNs: BigInt(Date.now()) * 1_000_000n });
         if (screened.deadLetters.length > 0) {
           if (!input.onDeadLetters)
-            throw new ReplayError('POISON', `partition ${partition}: poison events and no dead-letter store`);
+            throw new ReplayError(
+              ErrorCode.Poison,
+              `partition ${partition}: poison events and no dead-letter store`,
+            );
           await input.onDeadLetters(screened.deadLetters);
         }
         const read = { partition, events: screened.events };
@@ -231,7 +237,7 @@ export async function runPartition(input: PartitionRunInput): Promise<PartitionR
 function wrapFailure(partition: number, err: unknown): unknown {
   if (err instanceof ReplayError) return err;
   return new ReplayError(
-    'PARTITION_FAILED',
+    ErrorCode.PartitionFailed,
     `partition ${partition}: ${(err as Error)?.message ?? String(err)}`,
     {
       cause: err,

@@ -3,15 +3,16 @@
  * loopback. Same applied sequence as inline; a worker killed mid-partition loses nothing.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { jobSpec, openSink, openSource, portsConfig } from '../../src/cli/job-context.js';
+import { jobSpec, openSink, openSource, portsConfig } from '../../src/app/index.js';
 import { runJob } from '../../src/cli/run.js';
-import { POOL_WORKER_FILE } from '../../src/cli/worker-ports.js';
 import { silentLogger } from '../../src/common/logger.js';
 import { loadJobConfig } from '../../src/config/index.js';
 import { JobRunner } from '../../src/engine/job-runner.js';
+import type { AckedBatch } from '../../src/engine/partition-runner.js';
 import { PoolExecutor } from '../../src/engine/pool/pool-executor.js';
-import { createStateStore } from '../../src/engine/state/index.js';
+import { replayStreamId } from '../../src/engine/types.js';
 import { type SimServer, startSim } from '../../src/sim/index.js';
+import { createStateStore } from '../../src/stores/index.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/pg.js';
 import {
   appliedOrder,
@@ -21,6 +22,7 @@ import {
   waitApplied,
   writeJobFile,
 } from '../helpers/replay-fixture.js';
+import { CRASH_WORKER_FILE, crashSpec, hasCrashed } from './pool/crash-worker.js';
 
 const PARTS = 4;
 const TOTAL = 8000;
@@ -103,6 +105,9 @@ describe('worker pool', () => {
     const partitions = [...expected.keys()].sort((a, b) => a - b);
     const spec = jobSpec(config, partitions);
     const crashes: number[] = [];
+    const victim = partitions[1]!;
+    // The test worker entry kills its thread once, on the victim's send after 3 acknowledged batches.
+    const portsSpec = crashSpec(portsConfig(config, 2), victim, 3);
     const executor = new PoolExecutor({
       job: config.job,
       windows: spec.windows,
@@ -111,17 +116,16 @@ describe('worker pool', () => {
       partitions,
       readBatchSize: spec.readBatchSize,
       ...(spec.fold ? { fold: spec.fold } : {}),
-      workerFile: POOL_WORKER_FILE,
-      portsSpec: portsConfig(config, 2),
+      workerFile: CRASH_WORKER_FILE,
+      portsSpec,
       logger,
       onWorkerCrash: (p) => crashes.push(p),
     });
     try {
-      const victim = partitions[1]!;
-      executor.control.setCrashAfterAcks(executor.slot(victim), 3);
       const runner = new JobRunner({ source, sink, store, logger, executor }, spec);
       const s = await runner.run({ stop: new AbortController().signal, abort: new AbortController().signal });
       expect(s.outcome).toBe('done');
+      expect(hasCrashed(portsSpec)).toBe(true);
       // A dead thread takes every task it was running (2 partitions per worker here); each resumes.
       expect(crashes).toContain(victim);
       expect(crashes.length).toBeLessThanOrEqual(2);
@@ -132,6 +136,74 @@ describe('worker pool', () => {
       await sink.close();
       await source.close();
       await store.close();
+    }
+  });
+
+  it('a worker that dies with batches in flight leaves none counted in flight', async () => {
+    await fetch(`${sim.url}/sim/reset`, { method: 'POST' });
+    const path = await writeJobFile({
+      job: 'pool-inflight',
+      dbUrl: db.url,
+      targetUrl: sim.url,
+      extra: 'workers: 1',
+      flow: '{ batchSize: 100, maxInFlight: 4, parallelPartitions: 1, commitIntervalMs: 50 }',
+    });
+    const config = await loadJobConfig(path);
+    const partitions = [...expected.keys()].sort((a, b) => a - b);
+    const p = partitions[0]!;
+    const spec = jobSpec(config, partitions);
+    // The thread dies on a send of p after 2 acknowledged batches: at least that batch is in flight.
+    const portsSpec = crashSpec(portsConfig(config, 1), p, 2);
+    const executor = new PoolExecutor({
+      job: config.job,
+      windows: spec.windows,
+      workers: 1,
+      parallelPartitions: 1,
+      partitions: [p],
+      readBatchSize: spec.readBatchSize,
+      workerFile: CRASH_WORKER_FILE,
+      portsSpec,
+      logger: silentLogger(),
+    });
+    let inflight = 0;
+    let lowest = 0;
+    let granted = 0;
+    const acks: AckedBatch[] = [];
+    try {
+      const res = await executor.run({
+        partition: p,
+        stream: replayStreamId(config.job, p, 1),
+        start: null,
+        knobs: { batchSize: 100, maxInFlight: 4 },
+        stop: new AbortController().signal,
+        abort: new AbortController().signal,
+        onAck: (a) => acks.push(a),
+        onInflight: (d) => {
+          inflight += d;
+          lowest = Math.min(lowest, inflight);
+          if (d > 0) granted += d;
+        },
+      });
+      expect(res.outcome).toBe('done');
+      expect(hasCrashed(portsSpec)).toBe(true);
+      expect(executor.crashes).toBe(1);
+      expect(inflight).toBe(0);
+      expect(lowest).toBe(0);
+      // Batches granted to the dead worker and never acknowledged were counted, then taken back.
+      expect(granted).toBeGreaterThan(acks.length);
+      // One ack per batch, contiguous across the restart, covering the partition once.
+      let seq = 0n;
+      for (const a of acks) {
+        expect(a.cursor.seq).toBe(seq + BigInt(a.events));
+        seq = a.cursor.seq;
+      }
+      expect(Number(seq)).toBe(expected.get(p)!.length);
+      expect(res.events).toBe(expected.get(p)!.length);
+      const t = await waitApplied(sim.url);
+      expect(t.applied_twice).toBe(0);
+      expect((await appliedOrder(sim.url, PARTS)).get(p)).toEqual(expected.get(p));
+    } finally {
+      await executor.close();
     }
   });
 });

@@ -1,30 +1,24 @@
 /**
- * Runs partitions in a piscina pool of worker threads. Only small messages cross threads (acks,
- * in-flight deltas); knobs and stop flags live in a SharedArrayBuffer. The main thread stays the
- * single writer of cursors. A worker that dies mid-task is detected (the task rejects), counted,
- * and its partition resumes in a fresh task from the latest contiguous cursor the main thread
- * holds — the target absorbs anything that was in flight (replay sequencing / event-id dedup).
+ * Runs partitions in a piscina pool of worker threads. Each task talks to the main thread over
+ * its own MessagePort only (protocol.ts; the main end is task-channel.ts): per batch an acquire,
+ * a grant carrying the partition's current knobs, and one ack; stop and abort are messages too.
+ * The main thread stays the single writer of cursors. A worker that dies mid-task is detected
+ * (the task rejects), counted, and its partition resumes in a fresh task from the latest
+ * contiguous cursor the main thread holds — the target absorbs anything that was in flight
+ * (replay sequencing / event-id dedup).
  */
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
-import { MessageChannel } from 'node:worker_threads';
 import { Piscina } from 'piscina';
-import { ReplayError } from '../../common/errors.js';
+import { ErrorCode, ReplayError } from '../../common/errors.js';
 import type { Logger } from '../../common/logger.js';
 import { execArgvFor } from '../../common/ts-loader.js';
 import type { TimeWindow } from '../../sources/source.js';
 import type { PartitionExecutor, PartitionTask } from '../executor.js';
 import type { PartitionRunResult } from '../partition-runner.js';
 import type { FoldSpec } from '../verify/fold.js';
-import { ControlBlock } from './control.js';
-import {
-  decodeAck,
-  reviveDeadLetter,
-  toWireError,
-  type WorkerMessage,
-  type WorkerResult,
-  type WorkerTask,
-} from './protocol.js';
+import { fromWireError, type WorkerResult, type WorkerTask } from './protocol.js';
+import { TaskChannel } from './task-channel.js';
 
 export interface PoolExecutorOptions {
   job: string;
@@ -58,15 +52,13 @@ export interface PoolExecutorOptions {
 export const WORKER_YOUNG_GENERATION_MB = 128;
 
 export class PoolExecutor implements PartitionExecutor {
-  readonly control: ControlBlock;
   readonly pool: Piscina;
-  private readonly slots = new Map<number, number>();
+  private readonly partitions: ReadonlySet<number>;
   crashes = 0;
 
   constructor(private readonly opts: PoolExecutorOptions) {
     const threads = Math.max(1, opts.workers ?? availableParallelism());
-    for (const [i, p] of opts.partitions.entries()) this.slots.set(p, i);
-    this.control = new ControlBlock(opts.partitions.length);
+    this.partitions = new Set(opts.partitions);
     const filename = opts.workerFile.startsWith('file:') ? fileURLToPath(opts.workerFile) : opts.workerFile;
     this.pool = new Piscina({
       filename,
@@ -81,28 +73,18 @@ export class PoolExecutor implements PartitionExecutor {
     });
   }
 
-  slot(partition: number): number {
-    const s = this.slots.get(partition);
-    if (s === undefined) throw new Error(`partition ${partition} is not part of this pool`);
-    return s;
-  }
-
   async run(t: PartitionTask): Promise<PartitionRunResult> {
-    const slot = this.slot(t.partition);
+    if (!this.partitions.has(t.partition))
+      throw new Error(`partition ${t.partition} is not part of this pool`);
     let start = t.start;
     let total = 0;
     for (let restarts = 0; ; restarts++) {
-      const res = await this.runOnce(t, slot, start, (c) => (start = c));
+      const res = await this.runOnce(t, start);
+      start = res.cursor;
       if (res.kind === 'result') {
         total += res.result.events;
         const r = res.result;
-        if (r.outcome === 'failed') {
-          const e = r.error!;
-          throw new ReplayError(e.code, e.message, {
-            canRetry: e.canRetry,
-            ...(e.details ? { details: e.details } : {}),
-          });
-        }
+        if (r.outcome === 'failed') throw fromWireError(r.error!);
         return { partition: t.partition, outcome: r.outcome, events: total };
       }
       total += res.events;
@@ -114,7 +96,7 @@ export class PoolExecutor implements PartitionExecutor {
       );
       if (restarts + 1 > (this.opts.maxRestarts ?? 5)) {
         throw new ReplayError(
-          'WORKER_CRASHED',
+          ErrorCode.WorkerCrashed,
           `partition ${t.partition}: worker died ${restarts + 1} times`,
           {
             cause: res.error,
@@ -127,69 +109,16 @@ export class PoolExecutor implements PartitionExecutor {
 
   private async runOnce(
     t: PartitionTask,
-    slot: number,
     start: PartitionTask['start'],
-    onCursor: (c: NonNullable<PartitionTask['start']>) => void,
-  ): Promise<{ kind: 'result'; result: WorkerResult } | { kind: 'crash'; error: unknown; events: number }> {
-    const { port1, port2 } = new MessageChannel();
-    let received = 0;
-    let events = 0;
-    let inflight = 0;
-    let waiter: (() => void) | null = null;
-    port1.on('message', (m: WorkerMessage) => {
-      if (m.t === 'inflight') {
-        inflight += m.d;
-        t.onInflight(m.d);
-        return;
-      }
-      if (m.t === 'attempt') {
-        t.onAttempt?.(m.a);
-        return;
-      }
-      if (m.t === 'dead-letters') {
-        const reply = (error?: unknown) =>
-          port1.postMessage({
-            t: 'dead-letters-done',
-            id: m.id,
-            ...(error === undefined ? {} : { error: toWireError(error, 'DEAD_LETTERS_FAILED') }),
-          });
-        const write = t.onDeadLetters
-          ? t.onDeadLetters(m.records.map(reviveDeadLetter))
-          : Promise.reject(new Error('no dead-letter store'));
-        write.then(() => reply(), reply);
-        return;
-      }
-      if (m.t === 'acquire') {
-        const grant = () => {
-          this.control.setKnobs(slot, t.knobs); // the freshest knobs before the batch goes
-          port1.postMessage({ t: 'granted', id: m.id });
-        };
-        if (t.beforeLaunch) t.beforeLaunch(m.events, m.inflight).then(grant, grant);
-        else grant();
-        return;
-      }
-      const a = decodeAck(t.partition, m);
-      received++;
-      events += a.events;
-      const prevAcked = start?.acked ?? 0n;
-      onCursor({ ...a.cursor, acked: prevAcked + BigInt(a.events), done: false });
-      start = { ...a.cursor, acked: prevAcked + BigInt(a.events), done: false };
-      t.onAck(a);
-      waiter?.();
-    });
-    this.control.setKnobs(slot, t.knobs);
-    this.control.setFlag(slot, 'stop', t.stop.aborted);
-    this.control.setFlag(slot, 'abort', false);
-    const syncKnobs = setInterval(() => this.control.setKnobs(slot, t.knobs), 50);
-    const onStop = () => this.control.setFlag(slot, 'stop', true);
-    const onAbort = () => this.control.setFlag(slot, 'abort', true);
-    t.stop.addEventListener('abort', onStop);
-    t.abort.addEventListener('abort', onAbort);
+  ): Promise<
+    | { kind: 'result'; result: WorkerResult; cursor: PartitionTask['start'] }
+    | { kind: 'crash'; error: unknown; events: number; cursor: PartitionTask['start'] }
+  > {
+    const channel = new TaskChannel({ ...t, start });
     const task: WorkerTask = {
       job: this.opts.job,
       partition: t.partition,
       stream: t.stream,
-      slot,
       windows: this.opts.windows.map((w) => ({ startNs: w.startNs.toString(), endNs: w.endNs.toString() })),
       start: start
         ? {
@@ -199,29 +128,25 @@ export class PoolExecutor implements PartitionExecutor {
             acked: start.acked.toString(),
           }
         : null,
+      knobs: { batchSize: t.knobs.batchSize, maxInFlight: t.knobs.maxInFlight },
       readBatchSize: this.opts.readBatchSize,
-      acquire: t.beforeLaunch !== undefined,
       fold: this.opts.fold
         ? { paneNs: this.opts.fold.paneNs.toString(), metrics: [...this.opts.fold.metrics] }
         : null,
       portsSpec: this.opts.portsSpec,
-      control: this.control.buffer,
-      port: port2,
+      port: channel.workerPort,
     };
+    let result: WorkerResult;
     try {
-      const result = (await this.pool.run(task, { transferList: [port2] as never })) as WorkerResult;
-      // Acks travel on their own port: wait until every one the worker posted has arrived.
-      while (received < result.acks) await new Promise<void>((r) => (waiter = r));
-      return { kind: 'result', result };
+      result = (await this.pool.run(task, { transferList: [channel.workerPort] as never })) as WorkerResult;
+      await channel.drained(result.acks);
     } catch (error) {
-      return { kind: 'crash', error, events };
-    } finally {
-      clearInterval(syncKnobs);
-      t.stop.removeEventListener('abort', onStop);
-      t.abort.removeEventListener('abort', onAbort);
-      if (inflight !== 0) t.onInflight(-inflight);
-      port1.close();
+      channel.close();
+      return { kind: 'crash', error, events: channel.events, cursor: channel.cursor };
     }
+    channel.close();
+    if (channel.protocolError) throw channel.protocolError;
+    return { kind: 'result', result, cursor: channel.cursor };
   }
 
   async close(): Promise<void> {

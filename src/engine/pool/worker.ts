@@ -1,16 +1,29 @@
 /**
- * A piscina task: streams one partition inside a worker thread (read → encode → send), posting
- * acks over its MessagePort and reading its knobs and stop flags from shared memory. Sources and
- * sinks are built by the factories module named in the task and cached per thread, so a thread's
- * tasks share one Postgres pool and one HTTP pool.
+ * A piscina task: streams one partition inside a worker thread (read → encode → send). Everything
+ * it exchanges with the main thread goes over its MessagePort (protocol.ts): before each batch it
+ * asks for a grant, which carries the knobs for its next slice; after each batch, in order, one
+ * ack; stop and abort arrive as messages. Sources and sinks are built by the factories module
+ * named in the task and cached per thread, so a thread's tasks share one Postgres pool and one
+ * HTTP pool.
  */
 
-import { ReplayError } from '../../common/errors.js';
+import { ErrorCode } from '../../common/errors.js';
 import type { Sink, SinkAttempt } from '../../sinks/sink.js';
 import type { Source } from '../../sources/source.js';
 import { runPartition } from '../partition-runner.js';
-import { ControlBlock } from './control.js';
-import { encodeAck, type MainMessage, toWireError, type WorkerResult, type WorkerTask } from './protocol.js';
+import type { PartitionKnobs } from '../types.js';
+import {
+  type AcquireMessage,
+  type DeadLettersMessage,
+  encodeAck,
+  encodeDeadLetter,
+  fromWireError,
+  type MainMessage,
+  toWireError,
+  unknownMessage,
+  type WorkerResult,
+  type WorkerTask,
+} from './protocol.js';
 
 export interface WorkerPorts {
   source: Source;
@@ -55,39 +68,48 @@ async function runPartitionTask(
   task: WorkerTask,
   portsFor: (spec: unknown) => Promise<WorkerPorts>,
 ): Promise<WorkerResult> {
-  const control = new ControlBlock(task.control);
+  const { port } = task;
+  const post = (m: AcquireMessage | DeadLettersMessage) => port.postMessage(m);
   const stop = new AbortController();
   const abort = new AbortController();
-  // Flags are polled (cheap: two atomic loads); knobs are read by the runner before every batch.
-  const poll = setInterval(() => {
-    if (control.flag(task.slot, 'stop')) stop.abort();
-    if (control.flag(task.slot, 'abort')) abort.abort();
-  }, 10);
-  let acks = 0;
-  taskPorts.set(task.stream, task.port);
-  // Grants for launch requests (flow control), answered by the main thread in order.
-  const grants = new Map<number, () => void>();
+  let protocolError: Error | undefined;
+  // The knobs of the latest grant: the runner reads them before each slice.
+  const knobs: PartitionKnobs = { batchSize: task.knobs.batchSize, maxInFlight: task.knobs.maxInFlight };
+  // Launch requests waiting for their grant, and dead-letter writes waiting for their reply.
+  const grants = new Map<number, (k: PartitionKnobs) => void>();
   let nextGrant = 0;
   const letters = new Map<number, { resolve(): void; reject(e: unknown): void }>();
   let nextLetters = 0;
-  task.port.on('message', (m: MainMessage) => {
-    if (m.t === 'granted') {
-      grants.get(m.id)?.();
-      grants.delete(m.id);
-    } else if (m.t === 'dead-letters-done') {
-      const w = letters.get(m.id);
-      letters.delete(m.id);
-      if (m.error)
-        w?.reject(
-          new ReplayError(m.error.code, m.error.message, {
-            canRetry: m.error.canRetry,
-            ...(m.error.details ? { details: m.error.details } : {}),
-          }),
-        );
-      else w?.resolve();
+  let acks = 0;
+  port.on('message', (m: MainMessage) => {
+    switch (m.t) {
+      case 'granted': {
+        const g = grants.get(m.id);
+        grants.delete(m.id);
+        g?.(m.knobs);
+        return;
+      }
+      case 'dead-letters-done': {
+        const w = letters.get(m.id);
+        letters.delete(m.id);
+        if (m.error) w?.reject(fromWireError(m.error));
+        else w?.resolve();
+        return;
+      }
+      case 'stop':
+        stop.abort();
+        return;
+      case 'abort': // a hard stop reads nothing more either
+        abort.abort();
+        stop.abort();
+        return;
+      default:
+        protocolError ??= unknownMessage('worker', m);
+        abort.abort();
+        stop.abort();
     }
   });
-  const crashAfter = control.crashAfterAcks(task.slot);
+  taskPorts.set(task.stream, port);
   try {
     const { source, sink } = await portsFor(task.portsSpec);
     const res = await runPartition({
@@ -107,52 +129,54 @@ async function runPartitionTask(
             done: false,
           }
         : null,
-      knobs: control.knobs(task.slot),
+      knobs,
       readBatchSize: task.readBatchSize,
       ...(task.fold ? { fold: { paneNs: BigInt(task.fold.paneNs), metrics: task.fold.metrics } } : {}),
       stop: stop.signal,
       abort: abort.signal,
       onAck: (a) => {
-        task.port.postMessage(encodeAck(a));
+        port.postMessage(encodeAck(a));
         acks++;
-        if (crashAfter > 0 && acks >= crashAfter) {
-          control.setCrashAfterAcks(task.slot, 0);
-          process.exit(86); // test hook: in a worker thread this ends the thread, not the process
-        }
       },
-      onInflight: (d) => task.port.postMessage({ t: 'inflight', d }),
       onDeadLetters: (records) =>
         new Promise<void>((resolve, reject) => {
           const id = nextLetters++;
           letters.set(id, { resolve, reject });
-          task.port.postMessage({ t: 'dead-letters', id, records: [...records] });
+          post({ t: 'dead-letters', id, records: records.map(encodeDeadLetter) });
         }),
-      ...(task.acquire
-        ? {
-            beforeLaunch: (events: number, inflight: number) =>
-              new Promise<void>((resolve) => {
-                const id = nextGrant++;
-                // A graceful stop must not wait for a grant that may be pacing for seconds.
-                const onStop = () => {
-                  grants.delete(id);
-                  resolve();
-                };
-                grants.set(id, () => {
-                  stop.signal.removeEventListener('abort', onStop);
-                  resolve();
-                });
-                stop.signal.addEventListener('abort', onStop, { once: true });
-                task.port.postMessage({ t: 'acquire', id, events, inflight });
-              }),
-          }
-        : {}),
+      // Every batch asks first (the main thread paces it and counts it in flight from the grant).
+      // The runner re-checks `stop` after this resolves and launches nothing once stopped, which
+      // is what lets the main thread stop counting grants once it has sent `stop`.
+      beforeLaunch: (events, inflight) =>
+        new Promise<void>((resolve) => {
+          if (stop.signal.aborted) return resolve();
+          const id = nextGrant++;
+          // A graceful stop must not wait for a grant that may be pacing for seconds.
+          const onStop = () => {
+            grants.delete(id);
+            resolve();
+          };
+          grants.set(id, (k) => {
+            stop.signal.removeEventListener('abort', onStop);
+            knobs.batchSize = k.batchSize;
+            knobs.maxInFlight = k.maxInFlight;
+            resolve();
+          });
+          stop.signal.addEventListener('abort', onStop, { once: true });
+          post({ t: 'acquire', id, events, inflight });
+        }),
     });
+    if (protocolError) throw protocolError;
     return { outcome: res.outcome, events: res.events, acks };
   } catch (err) {
-    return { outcome: 'failed', events: 0, acks, error: toWireError(err, 'PARTITION_FAILED') };
+    return {
+      outcome: 'failed',
+      events: 0,
+      acks,
+      error: toWireError(protocolError ?? err, ErrorCode.PartitionFailed),
+    };
   } finally {
-    clearInterval(poll);
-    if (taskPorts.get(task.stream) === task.port) taskPorts.delete(task.stream);
-    task.port.close();
+    if (taskPorts.get(task.stream) === port) taskPorts.delete(task.stream);
+    port.close();
   }
 }
