@@ -13,7 +13,7 @@ import pg from 'pg';
 import { to as copyTo } from 'pg-copy-streams';
 import QueryStream from 'pg-query-stream';
 import { request } from 'undici';
-import { startSimChild } from '../src/cli/sim-child.js';
+import { startSimChild } from '../src/sim/child.js';
 import { seedEvents } from '../src/sources/synthetic/index.js';
 import { adminDatabaseUrl, cpuSeconds, ensureDatabase, machine, runCli } from './lib.js';
 

@@ -62,6 +62,6 @@ export async function stopChild(
   return { exit: await rc.exited, escalated: true };
 }
 
-export type { SimChild as SimProcess } from '../../src/cli/sim-child.js';
+export type { SimChild as SimProcess } from '../../src/sim/child.js';
 /** `ceptra-replay sim` as a child process (works from vitest too): `startSimChild`. */
-export { startSimChild as startSimProcess } from '../../src/cli/sim-child.js';
+export { startSimChild as startSimProcess } from '../../src/sim/child.js';

@@ -1,5 +1,5 @@
 /** Shared setup of scenarios 2 and 3: emulator at capacity C with live traffic, L widened, lag sampled. */
-import type { SimChild } from '../../src/cli/sim-child.js';
+import type { SimChild } from '../../src/sim/child.js';
 import type { TuningContext } from './context.js';
 import { type ReplayRun, runReplay } from './replay.js';
 import { type Samples, SimSampler } from './sampler.js';

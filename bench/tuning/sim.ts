@@ -1,5 +1,5 @@
 /** The emulator as a child process, plus the few control calls the scenarios make. */
-import { type SimChild, startSimChild } from '../../src/cli/sim-child.js';
+import { type SimChild, startSimChild } from '../../src/sim/child.js';
 
 export interface SimArgs {
   partitions: number;

@@ -6,7 +6,13 @@
 import type { Registry } from 'prom-client';
 import type { Logger } from '../common/logger.js';
 import type { JobConfig } from '../config/index.js';
-import { AttemptOutcome, type AttemptReport, FlowController, LagPoller } from '../engine/flow/index.js';
+import {
+  AttemptOutcome,
+  type AttemptReport,
+  defaultFlowControllerOptions,
+  FlowController,
+  LagPoller,
+} from '../engine/flow/index.js';
 import type { FlowHooks } from '../engine/job-runner.js';
 import { parseReplayStream } from '../engine/types.js';
 import type { CeptraSink } from '../sinks/ceptra/index.js';
@@ -53,7 +59,10 @@ export function startFlow(
         f.mode === 'static'
           ? f.batchSize
           : Math.min(f.maxBatch, Math.max(f.minBatch, f.startBatch ?? f.batchSize)),
-      startInFlight: f.mode === 'static' ? f.maxInFlight : Math.min(f.maxInFlight, f.startInFlight ?? 2),
+      startInFlight:
+        f.mode === 'static'
+          ? f.maxInFlight
+          : Math.min(f.maxInFlight, f.startInFlight ?? defaultFlowControllerOptions.startInFlight),
       maxInFlight: f.maxInFlight,
       startRate: f.startRate,
       increaseStep: f.increaseStep,

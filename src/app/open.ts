@@ -1,20 +1,13 @@
 /**
- * Wiring: the validated job config → source, sink, state store and engine spec. The only place
- * that knows which driver backs which port.
+ * Wiring: the validated job config → source and sink (the state stores: `src/stores`). The only
+ * place that knows which driver backs which port; also what a worker thread builds its own from.
  */
-import { Registry } from 'prom-client';
+import type { Registry } from 'prom-client';
 import type { Logger } from '../common/logger.js';
 import type { JobConfig } from '../config/index.js';
-import type { CursorStore } from '../engine/cursor.js';
-import type { JobSpec } from '../engine/types.js';
 import { type CeptraClientOptions, type CeptraSink, createCeptraSink } from '../sinks/ceptra/index.js';
 import { createPostgresSource, type PostgresSource } from '../sources/postgres/index.js';
-import type { PartitionInfo } from '../sources/source.js';
 import { targetStartupError } from './startup-errors.js';
-
-export function spanOf(config: JobConfig): { startNs: bigint; endNs: bigint } {
-  return { startNs: config.windows[0]!.startNs, endNs: config.windows[config.windows.length - 1]!.endNs };
-}
 
 /** What building a source and a sink needs: JSON-safe, so it can be handed to a worker thread. */
 export interface PortsConfig {
@@ -100,48 +93,3 @@ export async function openSink(
     throw targetStartupError(err, t.url);
   }
 }
-
-export function jobSpec(config: JobConfig, partitions: number[], epoch = 1): JobSpec {
-  return {
-    job: config.job,
-    epoch,
-    maxUncommittedEvents: config.flow.maxUncommittedEvents,
-    windows: config.windows.map((w) => ({ ...w })),
-    partitions,
-    batchSize: config.flow.batchSize,
-    maxInFlight: config.flow.maxInFlight,
-    readBatchSize:
-      config.flow.mode === 'adaptive'
-        ? Math.max(config.flow.batchSize, config.flow.maxBatch)
-        : config.flow.batchSize,
-    parallelPartitions: config.flow.parallelPartitions,
-    commitIntervalMs: config.flow.commitIntervalMs,
-    commitEveryBatches: config.flow.commitEveryBatches,
-    ...(config.verify.enabled
-      ? { fold: { paneNs: config.verify.paneNs, metrics: config.verify.metrics } }
-      : {}),
-  };
-}
-
-/**
- * Partitions the job covers: configured list, or every partition present in any window. With
- * `partitions: all` the per-window estimates it had to read come back too, so the planner does
- * not read them a second time.
- */
-export async function scanPartitions(
-  config: JobConfig,
-  source: PostgresSource,
-): Promise<{ ids: number[]; perWindow?: PartitionInfo[][] }> {
-  if (config.source.partitions !== 'all') return { ids: [...config.source.partitions].sort((a, b) => a - b) };
-  const perWindow: PartitionInfo[][] = [];
-  for (const w of config.windows) perWindow.push(await source.partitions(w));
-  const ids = new Set(perWindow.flat().map((p) => p.partition));
-  return { ids: [...ids].sort((a, b) => a - b), perWindow };
-}
-
-export async function resolvePartitions(config: JobConfig, source: PostgresSource): Promise<number[]> {
-  return (await scanPartitions(config, source)).ids;
-}
-
-export type { CursorStore };
-export { Registry };

@@ -10,7 +10,7 @@ import type { Logger } from '../common/logger.js';
 import type { JobConfig } from '../config/index.js';
 import type { PlanPoison } from '../engine/planner.js';
 import type { PostgresSource, RoutingReport } from '../sources/postgres/index.js';
-import { spanOf } from './job-context.js';
+import { spanOf } from './spec.js';
 
 export interface PreflightReport {
   accessPaths: Map<number, string>;

@@ -1,9 +1,9 @@
 /**
  * How a failure to reach the CEPtra target at startup is reported (the databases' side is
- * `pgConnectFailure` in src/sources/postgres/errors.ts): an outage or wrong credentials is exit 1
+ * `pgConnectFailure` in src/common/pg-errors.ts): an outage or wrong credentials is exit 1
  * with one line naming the target and its host; exit 2 only when the input is wrong.
  */
-import { ConfigError, errorMessage, isReplayError, ReplayError } from '../common/errors.js';
+import { ConfigError, ErrorCode, errorMessage, isReplayError, ReplayError } from '../common/errors.js';
 import { networkFailure, oneLine, tlsVerifyCode } from '../common/net-errors.js';
 import { displayUrl, redactSecrets } from '../common/redact.js';
 
@@ -23,7 +23,7 @@ export function targetStartupError(err: unknown, url: string): unknown {
   const tls = tlsVerifyCode(err);
   if (tls) {
     return new ReplayError(
-      'TARGET_TLS',
+      ErrorCode.TargetTls,
       `${at}: TLS verification failed (${tls}); check target.tls.ca and target.tls.servername`,
       { cause: err },
     );
@@ -37,7 +37,7 @@ export function targetStartupError(err: unknown, url: string): unknown {
     );
   }
   if (net) {
-    return new ReplayError('TARGET_UNREACHABLE', `${at}: ${net.what} (${net.code}); ${upAgain}`, {
+    return new ReplayError(ErrorCode.TargetUnreachable, `${at}: ${net.what} (${net.code}); ${upAgain}`, {
       canRetry: true,
       cause: err,
       details: { errno: net.code },
@@ -48,15 +48,19 @@ export function targetStartupError(err: unknown, url: string): unknown {
   const top = isReplayError(err) ? err.code : '';
   const status = Number(/^CONTROL_HTTP_(\d{3})$/.exec(top)?.[1] ?? Number.NaN);
   if (status >= 500 || status === 429) {
-    return new ReplayError('TARGET_UNREACHABLE', `${at}: GET /v1/state answered HTTP ${status}; ${upAgain}`, {
-      canRetry: true,
-      cause: err,
-      details: { status },
-    });
+    return new ReplayError(
+      ErrorCode.TargetUnreachable,
+      `${at}: GET /v1/state answered HTTP ${status}; ${upAgain}`,
+      {
+        canRetry: true,
+        cause: err,
+        details: { status },
+      },
+    );
   }
   if (status === 401 || status === 403) {
     return new ReplayError(
-      'TARGET_AUTH',
+      ErrorCode.TargetAuth,
       `${at}: GET /v1/state answered HTTP ${status}: authentication failed; check the target's credentials`,
       { cause: err, details: { status } },
     );
@@ -70,7 +74,10 @@ export function targetStartupError(err: unknown, url: string): unknown {
     );
   }
   if (top === 'CONTROL_UNREACHABLE') {
-    return new ReplayError('TARGET_UNREACHABLE', `${at}: ${why}; ${upAgain}`, { canRetry: true, cause: err });
+    return new ReplayError(ErrorCode.TargetUnreachable, `${at}: ${why}; ${upAgain}`, {
+      canRetry: true,
+      cause: err,
+    });
   }
   return err; // a ReplayError of its own, or a bug (printed with its stack)
 }

@@ -2,9 +2,10 @@
  * The factories a pool worker builds its source and sink from (named to the engine by module
  * URL, so the engine itself never imports a driver). One spec per job; cached per worker thread.
  */
+
 import { createLogger } from '../common/logger.js';
 import type { WorkerHooks, WorkerPorts } from '../engine/pool/worker.js';
-import { openSink, openSource, type PortsConfig } from './job-context.js';
+import { openSink, openSource, type PortsConfig } from './open.js';
 
 export async function createWorkerPorts(spec: unknown, hooks: WorkerHooks): Promise<WorkerPorts> {
   const config = spec as PortsConfig;

@@ -1,68 +1,21 @@
 /**
  * `ceptra-replay dead-letters list|export|retry --config job.yaml`: inspect, export and re-drive
  * the job's dead letters (poison source rows, events that failed a client check, events the
- * target refused permanently).
- *
- * Retry sends each record as a REPLAY event WITHOUT `replay_stream`/`replay_seq`: it is not part
- * of a partition's contiguous sequence any more (the stream moved on past it). What makes a retry
- * idempotent is the target's event-id dedup (contract §3): the same event id with the same bytes
- * is acknowledged as a duplicate and not applied again. So a record already marked `sent` is
- * skipped unless named with --ids, and re-sending it then is harmless — inside the target's retry
- * window (`client_retry_window_s`, 600-1800 s); after it, CEPtra answers PERMANENT_RETRY_EXPIRED
- * or, if its dedup entry was evicted, could apply it again.
+ * target refused permanently). Re-driving: src/engine/dead-letter-retry.ts.
  */
 
 import { once } from 'node:events';
 import { createWriteStream } from 'node:fs';
 import type { Command } from 'commander';
-import { Registry } from 'prom-client';
+import { retryJobDeadLetters, withJobStore } from '../app/index.js';
 import { ConfigError, ExitCode } from '../common/errors.js';
 import { createLogger, type Logger } from '../common/logger.js';
-import { formatNs, loadJobConfig } from '../config/index.js';
-import type { DeadLetterQuery, StateStore, StoredDeadLetter } from '../engine/cursor.js';
-import { checkEvent } from '../engine/poison.js';
-import { createStateStore } from '../engine/state/index.js';
-import type { Sink } from '../sinks/sink.js';
-import type { SourceEvent } from '../sources/source.js';
+import { formatNs, type JobConfig, loadJobConfig } from '../config/index.js';
+import type { StateStore, StoredDeadLetter } from '../engine/cursor.js';
+import { allDeadLetters, deadLetterJson, type RetrySummary } from '../engine/dead-letters.js';
 import { action } from './exit.js';
-import { openSink, portsConfig } from './job-context.js';
-
-const PAGE = 1000;
-/** Events per request on retry (one partition at a time). */
-const RETRY_BATCH = 500;
-export const RETRY_SENT = 'sent';
 
 type Write = (text: string) => void;
-
-/** Every record matching `q` (without limit), page by page in id order. */
-async function* all(store: StateStore, job: string, q: Omit<DeadLetterQuery, 'limit'>) {
-  let after: number | undefined;
-  for (;;) {
-    const page = await store.listDeadLetters(job, { ...q, limit: PAGE, ...(after ? { after } : {}) });
-    yield* page;
-    if (page.length < PAGE) return;
-    after = page[page.length - 1]!.id;
-  }
-}
-
-export function deadLetterJson(d: StoredDeadLetter): Record<string, unknown> {
-  return {
-    id: d.id,
-    job: d.job,
-    partition: d.partition,
-    eventId: d.eventId,
-    tsNs: d.tsNs?.toString() ?? null,
-    time: d.tsNs === null ? null : formatNs(d.tsNs),
-    reason: d.reason,
-    schemaKey: d.schemaKey ?? null,
-    keyB64: d.key?.toString('base64') ?? null,
-    payloadB64: d.payload?.toString('base64') ?? null,
-    raw: d.raw ?? null,
-    createdAt: d.createdAt.toISOString(),
-    retriedAt: d.retriedAt?.toISOString() ?? null,
-    retryOutcome: d.retryOutcome,
-  };
-}
 
 export function renderTable(rows: StoredDeadLetter[]): string {
   const head = ['id', 'partition', 'event id', 'time', 'reason', 'created', 'retry'];
@@ -107,81 +60,11 @@ export async function listCommand(
 /** NDJSON, one record per line (base64 key/payload, raw row); returns the count. */
 export async function exportCommand(store: StateStore, job: string, write: Write): Promise<number> {
   let n = 0;
-  for await (const d of all(store, job, {})) {
+  for await (const d of allDeadLetters(store, job, {})) {
     write(`${JSON.stringify(deadLetterJson(d))}\n`);
     n++;
   }
   return n;
-}
-
-export interface RetrySummary {
-  selected: number;
-  sent: number;
-  /** Refused again (by the client check or the target), by reason. */
-  failed: Record<string, number>;
-  /** Cannot be sent: no key, payload, time or event id (e.g. a NULL-id source row). */
-  unsendable: number;
-  /** Already sent by an earlier retry and not named with --ids. */
-  skipped: number;
-}
-
-function sendable(d: StoredDeadLetter): SourceEvent | null {
-  if (d.key === undefined || d.payload === undefined || d.tsNs === null || d.eventId === null) return null;
-  return { tsNs: d.tsNs, eventId: d.eventId, key: d.key, payload: d.payload, schemaKey: d.schemaKey ?? '' };
-}
-
-export async function retryDeadLetters(
-  store: StateStore,
-  sink: Sink,
-  job: string,
-  opts: { ids?: number[]; reason?: string; nowNs?: bigint; maxEventBytes?: number },
-): Promise<RetrySummary> {
-  const s: RetrySummary = { selected: 0, sent: 0, failed: {}, unsendable: 0, skipped: 0 };
-  const byPartition = new Map<number, { d: StoredDeadLetter; e: SourceEvent }[]>();
-  const outcomes = new Map<string, number[]>();
-  const mark = (outcome: string, id: number) => {
-    const list = outcomes.get(outcome) ?? [];
-    list.push(id);
-    outcomes.set(outcome, list);
-    if (outcome === RETRY_SENT) s.sent++;
-    else s.failed[outcome] = (s.failed[outcome] ?? 0) + 1;
-  };
-  const nowNs = opts.nowNs ?? BigInt(Date.now()) * 1_000_000n;
-  const q = { ...(opts.ids ? { ids: opts.ids } : {}), ...(opts.reason ? { reason: opts.reason } : {}) };
-  for await (const d of all(store, job, q)) {
-    s.selected++;
-    if (d.retryOutcome === RETRY_SENT && !opts.ids) {
-      s.skipped++;
-      continue;
-    }
-    const e = sendable(d);
-    if (e === null) {
-      s.unsendable++;
-      continue;
-    }
-    const bad = checkEvent(e, {
-      nowNs,
-      ...(opts.maxEventBytes ? { maxEventBytes: opts.maxEventBytes } : {}),
-    });
-    if (bad !== null) {
-      mark(bad, d.id);
-      continue;
-    }
-    const list = byPartition.get(d.partition) ?? [];
-    list.push({ d, e });
-    byPartition.set(d.partition, list);
-  }
-  for (const [partition, list] of byPartition) {
-    for (let i = 0; i < list.length; i += RETRY_BATCH) {
-      const chunk = list.slice(i, i + RETRY_BATCH);
-      // No replayStream/firstSeq: sent flagged REPLAY, deduplicated by event id (see the header).
-      const ack = await sink.send({ partition, events: chunk.map((x) => x.e) });
-      const refused = new Map(ack.rejected.map((r) => [r.index, r.reason]));
-      for (let j = 0; j < chunk.length; j++) mark(refused.get(j) ?? RETRY_SENT, chunk[j]!.d.id);
-    }
-  }
-  for (const [outcome, ids] of outcomes) await store.markDeadLettersRetried(job, ids, outcome);
-  return s;
 }
 
 export function renderRetry(job: string, s: RetrySummary): string {
@@ -218,22 +101,11 @@ interface CommonFlags {
 
 async function withStore<T>(
   flags: CommonFlags,
-  fn: (
-    store: StateStore,
-    job: string,
-    logger: Logger,
-    config: Awaited<ReturnType<typeof loadJobConfig>>,
-  ) => Promise<T>,
+  fn: (store: StateStore, job: string, logger: Logger, config: JobConfig) => Promise<T>,
 ): Promise<T> {
   const logger = createLogger({ level: flags.logLevel ?? 'warn' });
   const config = await loadJobConfig(flags.config, flags.job ? { job: flags.job } : undefined);
-  const store = createStateStore(config.state, { logger });
-  try {
-    await store.init();
-    return await fn(store, config.job, logger, config);
-  } finally {
-    await store.close().catch(() => undefined);
-  }
+  return withJobStore(config, logger, (store) => fn(store, config.job, logger, config));
 }
 
 const stdout: Write = (t) => process.stdout.write(t);
@@ -307,27 +179,14 @@ export function registerDeadLettersCommand(program: Command): void {
     .action(
       action(async (f: CommonFlags & { ids?: string; reason?: string }) => {
         const ids = idsOption(f.ids);
-        return withStore(f, async (store, job, logger, config) => {
-          // It writes the job's dead letters: not while a run of the job (or of the file) writes.
-          const lock = await store.lock(job);
-          const sink = await openSink(portsConfig(config), logger, new Registry()).catch(
-            async (e: unknown) => {
-              await lock.release();
-              throw e;
-            },
-          );
-          try {
-            const s = await retryDeadLetters(store, sink, job, {
-              ...(ids ? { ids } : {}),
-              ...(f.reason ? { reason: f.reason } : {}),
-            });
-            stdout(`${renderRetry(job, s)}\n`);
-            return s.sent === s.selected - s.skipped ? ExitCode.Done : ExitCode.Failed;
-          } finally {
-            await sink.close().catch(() => undefined);
-            await lock.release();
-          }
+        const logger = createLogger({ level: f.logLevel ?? 'warn' });
+        const config = await loadJobConfig(f.config, f.job ? { job: f.job } : undefined);
+        const s = await retryJobDeadLetters(config, logger, {
+          ...(ids ? { ids } : {}),
+          ...(f.reason ? { reason: f.reason } : {}),
         });
+        stdout(`${renderRetry(config.job, s)}\n`);
+        return s.sent === s.selected - s.skipped ? ExitCode.Done : ExitCode.Failed;
       }),
     );
 }

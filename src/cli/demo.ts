@@ -4,20 +4,15 @@
  * emulator in its own process, plans, replays with progress, and prints the emulator's ground
  * truth beside the source: applied = source count, 0 applied twice, 0 out of order.
  */
-import { readFile } from 'node:fs/promises';
-import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
-import pg from 'pg';
+import { buildPlan, demoJobConfig, freshDatabase, groundTruth, openDemoDatabase } from '../app/index.js';
 import { ConfigError, ExitCode } from '../common/errors.js';
 import { createLogger, type Logger } from '../common/logger.js';
-import { displayUrl } from '../common/redact.js';
-import { parseJobConfig } from '../config/index.js';
+import { startSimChild } from '../sim/child.js';
 import { seedEvents } from '../sources/synthetic/index.js';
-import { startEmbeddedPostgres } from './embedded-postgres.js';
 import { action } from './exit.js';
-import { buildPlan, renderPlan } from './plan.js';
+import { renderPlan } from './plan.js';
 import { renderSummary, runJob, wireSignals } from './run.js';
-import { startSimChild } from './sim-child.js';
 
 interface DemoOptions {
   rows: string;
@@ -26,61 +21,10 @@ interface DemoOptions {
   logLevel: string;
 }
 
-interface Database {
-  url: string;
-  description: string;
-  stop(): Promise<void>;
-}
-
-async function openDatabase(log: (s: string) => void): Promise<Database> {
-  const url = process.env.DATABASE_URL;
-  // Shown without user info or query string: DATABASE_URL usually carries a password.
-  if (url) return { url, description: `${displayUrl(url)} (DATABASE_URL)`, stop: async () => undefined };
-  log('starting an embedded PostgreSQL (no DATABASE_URL set) …');
-  const pgServer = await startEmbeddedPostgres('ceptra-replay-demo-pg-');
-  return {
-    url: pgServer.url,
-    description: `embedded PostgreSQL on 127.0.0.1:${pgServer.port}`,
-    stop: pgServer.stop,
-  };
-}
-
-async function freshDatabase(adminUrl: string, name: string): Promise<string> {
-  const c = new pg.Client({ connectionString: adminUrl });
-  await c.connect();
-  try {
-    await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-    await c.query(`CREATE DATABASE ${name}`);
-  } finally {
-    await c.end();
-  }
-  const u = new URL(adminUrl);
-  u.pathname = `/${name}`;
-  return u.toString();
-}
-
 function positive(flag: string, v: string): number {
   const n = Number(v);
   if (!Number.isInteger(n) || n < 1) throw new ConfigError(flag, `must be a positive integer (got "${v}")`);
   return n;
-}
-
-interface SimPartition {
-  partition_id: number;
-  applied: number;
-  applied_twice: number;
-  replay_out_of_order: number;
-  late_dropped: number;
-  queue_depth: number;
-}
-
-async function groundTruth(simUrl: string): Promise<SimPartition[]> {
-  for (let i = 0; i < 600; i++) {
-    const s = (await (await fetch(`${simUrl}/sim/stats`)).json()) as { partitions: SimPartition[] };
-    if (s.partitions.every((p) => p.queue_depth === 0)) return s.partitions;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error('the emulator did not finish applying within 30 s');
 }
 
 async function demo(opts: DemoOptions, logger: Logger): Promise<number> {
@@ -89,7 +33,7 @@ async function demo(opts: DemoOptions, logger: Logger): Promise<number> {
   const applyRate = positive('--apply-rate', opts.applyRate);
   const say = (s: string) => process.stdout.write(`${s}\n`);
   const t0 = Date.now();
-  const db = await openDatabase(say);
+  const db = await openDemoDatabase(say);
   let sim: Awaited<ReturnType<typeof startSimChild>> | undefined;
   try {
     say(`database: ${db.description}`);
@@ -105,16 +49,7 @@ async function demo(opts: DemoOptions, logger: Logger): Promise<number> {
       `emulator: ${sim.url} (${partitions} partitions, apply rate ${applyRate.toLocaleString('en-US')} events/s each)`,
     );
 
-    const demoJob = fileURLToPath(new URL('../../../config/demo-job.yaml', import.meta.url));
-    const text = await readFile(demoJob, 'utf8').catch(() =>
-      readFile(fileURLToPath(new URL('../../config/demo-job.yaml', import.meta.url)), 'utf8'),
-    );
-    const config = parseJobConfig(
-      text,
-      'config/demo-job.yaml',
-      { target: { url: sim.url, partitions } },
-      { ...process.env, DATABASE_URL: url },
-    );
+    const config = await demoJobConfig(url, sim.url, partitions);
 
     say('\n== plan');
     const plan = await buildPlan(config, logger, true);

@@ -4,43 +4,13 @@
  */
 import { writeFile } from 'node:fs/promises';
 import type { Command } from 'commander';
-import type { Logger } from '../common/logger.js';
+import { buildPlan } from '../app/index.js';
 import { createLogger } from '../common/logger.js';
-import { type JobConfig, loadJobConfig } from '../config/index.js';
-import { type JobPlan, nsToIso, planJob, toJson } from '../engine/planner.js';
-import { createStateStore } from '../engine/state/index.js';
+import { loadJobConfig } from '../config/index.js';
+import { type JobPlan, nsToIso, toJson } from '../engine/planner.js';
 import { action } from './exit.js';
 import { addJobFlags, configOverrides, type JobFlags } from './flags.js';
-import { jobSpec, openSource, scanPartitions } from './job-context.js';
-import { preflight } from './preflight.js';
 import { formatDuration } from './progress.js';
-
-export async function buildPlan(config: JobConfig, logger: Logger, exact: boolean): Promise<JobPlan> {
-  const source = await openSource(config, logger);
-  const store = await createStateStore(config.state, { logger });
-  try {
-    await store.init();
-    const { ids: partitions, perWindow } = await scanPartitions(config, source);
-    const checks = await preflight(config, source, partitions, logger);
-    const plan = await planJob(source, store, jobSpec(config, partitions), {
-      rate: config.guardrails.rate,
-      exact,
-      ...(perWindow ? { known: perWindow } : {}),
-      notes: checks.notes,
-      warnings: checks.warnings,
-    });
-    for (const p of plan.partitions) p.accessPath ??= checks.accessPaths.get(p.partition) ?? null;
-    const skipped = checks.poison.total > 0 ? `, ${checks.poison.total} poison rows not checked` : '';
-    plan.notes.push(
-      `routing: ${checks.routing.checked} rows${checks.routingSampled ? ' (sampled)' : ''} checked, ${checks.routing.mismatched} outside CEPtra routing (FNV-1a-64(key) mod ${config.target.partitions})${skipped}`,
-    );
-    plan.poison = checks.poison;
-    return plan;
-  } finally {
-    await store.close();
-    await source.close();
-  }
-}
 
 export function renderPlan(plan: JobPlan): string {
   const lines: string[] = [];

@@ -26,3 +26,29 @@ export function civilFromDays(days: number): [y: number, m: number, d: number] {
   const m = mp < 10 ? mp + 3 : mp - 9;
   return [era * 400 + yoe + (m <= 2 ? 1 : 0), m, d];
 }
+
+const NS_PER_SEC = 1_000_000_000n;
+const SEC_PER_DAY = 86_400n;
+
+/** Formats ns as RFC 3339 UTC with the fewest fractional digits that keep it exact. */
+export function formatNs(ns: bigint): string {
+  let secs = ns / NS_PER_SEC;
+  let frac = ns % NS_PER_SEC;
+  if (frac < 0n) {
+    frac += NS_PER_SEC;
+    secs -= 1n;
+  }
+  let days = secs / SEC_PER_DAY;
+  let sod = secs % SEC_PER_DAY;
+  if (sod < 0n) {
+    sod += SEC_PER_DAY;
+    days -= 1n;
+  }
+  const [y, mo, d] = civilFromDays(Number(days));
+  const s = Number(sod);
+  const p2 = (n: number) => String(n).padStart(2, '0');
+  const date = `${String(y).padStart(4, '0')}-${p2(mo)}-${p2(d)}`;
+  const time = `${p2(Math.floor(s / 3600))}:${p2(Math.floor((s % 3600) / 60))}:${p2(s % 60)}`;
+  const fracText = frac === 0n ? '' : `.${frac.toString().padStart(9, '0').replace(/0+$/, '')}`;
+  return `${date}T${time}${fracText}Z`;
+}

@@ -1,7 +1,13 @@
 /**
  * Defaults of every optional job-config key. The zod schema (`schema.ts`) attaches them, so the
- * JSON schema and `config/README.md` show the same values the loader fills in.
+ * JSON schema and `config/README.md` show the same values the loader fills in. A value that a
+ * component also needs on its own (the flow controller, the ingest client, the Postgres source)
+ * is defined once, in that component's options, and taken from there.
  */
+import { defaultFlowControllerOptions as flow } from '../engine/flow/options.js';
+import { defaultCeptraClientOptions as client } from '../sinks/ceptra/options.js';
+import { defaultPostgresSourceOptions as pgSource } from '../sources/postgres/options.js';
+
 export const defaultColumns = {
   partition: 'part_id',
   event_time: 'event_time',
@@ -11,40 +17,42 @@ export const defaultColumns = {
   schema_key: 'schema_key',
 } as const;
 
-export const defaultPostgresSourceOptions = {
+export const defaultSourceOptions = {
   table: 'events',
   partitions: 'all',
-  readMethod: 'copy',
-  fetchRows: 10_000,
+  readMethod: pgSource.readMethod,
+  fetchRows: pgSource.fetchRows,
 } as const;
 
 export const defaultTargetOptions = {
-  mode: 'batch',
-  connections: 8,
-  pipelining: 1,
-  timeoutMs: 30_000,
+  mode: client.mode,
+  connections: client.connections,
+  pipelining: client.pipelining,
+  timeoutMs: client.headersTimeoutMs,
+  /** A job gives up a request after this long (the client alone retries for ever). */
   outageDeadlineMs: 30_000,
-  format: 'ndjson',
+  format: client.batchEncoding,
 } as const;
 
 export const defaultTlsOptions = { rejectUnauthorized: true } as const;
 
 export const defaultFlowOptions = {
-  mode: 'adaptive',
-  targetApplyLagMs: 200,
-  lagPollIntervalMs: 250,
-  minBatch: 50,
-  maxBatch: 5000,
-  startRate: 1000,
-  increaseStep: 250,
-  decreaseFactor: 0.5,
-  lowWatermark: 0.5,
-  maxRate: 0,
-  maxBurst: 0,
-  replicationLagLimitMs: 250,
-  rttInflation: 2,
-  batchSize: 1000,
-  maxInFlight: 4,
+  mode: flow.mode,
+  targetApplyLagMs: flow.targetApplyLagMs,
+  lagPollIntervalMs: flow.lagPollIntervalMs,
+  minBatch: flow.minBatch,
+  maxBatch: flow.maxBatch,
+  startRate: flow.startRate,
+  increaseStep: flow.increaseStep,
+  decreaseFactor: flow.decreaseFactor,
+  lowWatermark: flow.lowWatermark,
+  maxRate: flow.maxRate,
+  maxBurst: flow.maxBurst,
+  replicationLagLimitMs: flow.replicationLagLimitMs,
+  rttInflation: flow.rttInflation,
+  /** Static mode's batch size, and adaptive mode's first batch unless `startBatch` is set. */
+  batchSize: flow.startBatch,
+  maxInFlight: flow.maxInFlight,
   parallelPartitions: 16,
   commitIntervalMs: 200,
   commitEveryBatches: 16,

@@ -2,7 +2,7 @@
  * Config problems: collected with their field path, then thrown together as one ConfigError
  * (one problem per line), so an operator fixes everything in one pass.
  */
-import { ConfigError } from '../common/errors.js';
+import { ConfigError, ErrorCode, ReplayError } from '../common/errors.js';
 import { redactSecrets } from '../common/redact.js';
 
 export interface Problem {
@@ -41,7 +41,7 @@ export function throwProblems(problems: readonly Problem[], sourceName: string):
   // A message may quote a received value; a connection URL in it loses its password here.
   const safe = problems.map((p) => ({ path: p.path, message: redactSecrets(p.message) }));
   const [first, ...rest] = safe;
-  if (!first) throw new Error('throwProblems called without problems');
+  if (!first) throw new ReplayError(ErrorCode.Bug, 'throwProblems called without problems');
   const lines = [first.message, ...rest.map((p) => `${p.path}: ${p.message}`)];
   throw new ConfigError(first.path, lines.join('\n'), { details: { source: sourceName, problems: safe } });
 }

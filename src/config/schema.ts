@@ -9,7 +9,7 @@ import {
   defaultColumns,
   defaultFlowOptions,
   defaultGuardrailOptions,
-  defaultPostgresSourceOptions,
+  defaultSourceOptions,
   defaultStateOptions,
   defaultTargetOptions,
   defaultTlsOptions,
@@ -69,7 +69,7 @@ export const postgresSourceSchema = z
     url: z.string().meta({ description: 'PostgreSQL connection URL, usually \u0024{DATABASE_URL}.' }),
     table: z
       .string()
-      .default(defaultPostgresSourceOptions.table)
+      .default(defaultSourceOptions.table)
       .meta({ description: 'Table or view, optionally schema-qualified (schema.table).' }),
     columns: columnsSchema,
     eventTimeUnit: z
@@ -78,14 +78,14 @@ export const postgresSourceSchema = z
       .meta({ description: 'Unit of an integer event_time column; omit for timestamp columns.' }),
     partitions: z
       .union([z.literal('all'), z.array(z.number().int().min(0)).min(1)])
-      .default(defaultPostgresSourceOptions.partitions)
+      .default(defaultSourceOptions.partitions)
       .meta({ description: 'Source partitions to replay: all, or a list of partition ids.' }),
     readMethod: z
       .enum(['copy', 'cursor'])
-      .default(defaultPostgresSourceOptions.readMethod)
+      .default(defaultSourceOptions.readMethod)
       .meta({ description: 'copy = COPY … TO STDOUT (fastest); cursor = server-side cursor.' }),
     fetchRows: int(1, 1_000_000, 'Rows fetched per round trip (cursor) or per COPY chunk.').default(
-      defaultPostgresSourceOptions.fetchRows,
+      defaultSourceOptions.fetchRows,
     ),
   })
   .meta({ description: 'A PostgreSQL table or view.' });

@@ -4,7 +4,9 @@
  * Never goes through `Date`: a JS Date keeps milliseconds only, which would truncate the µs/ns
  * that Postgres and CEPtra carry and silently move a window boundary (or a resume cursor).
  */
-import { civilFromDays, daysFromCivil } from '../common/civil.js';
+import { daysFromCivil } from '../common/civil.js';
+
+export { formatNs } from '../common/civil.js';
 
 const RFC3339 =
   /^(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?(?:([Zz])|([+-])(\d{2}):(\d{2}))$/;
@@ -62,27 +64,4 @@ export function parseRfc3339Ns(text: string): ParseResult<bigint> {
   const days = BigInt(daysFromCivil(year, month, day));
   const secs = days * SEC_PER_DAY + BigInt(hour * 3600 + minute * 60 + second - offsetSec);
   return { ok: true, value: secs * NS_PER_SEC + frac };
-}
-
-/** Formats ns as RFC 3339 UTC with the fewest fractional digits that keep it exact. */
-export function formatNs(ns: bigint): string {
-  let secs = ns / NS_PER_SEC;
-  let frac = ns % NS_PER_SEC;
-  if (frac < 0n) {
-    frac += NS_PER_SEC;
-    secs -= 1n;
-  }
-  let days = secs / SEC_PER_DAY;
-  let sod = secs % SEC_PER_DAY;
-  if (sod < 0n) {
-    sod += SEC_PER_DAY;
-    days -= 1n;
-  }
-  const [y, mo, d] = civilFromDays(Number(days));
-  const s = Number(sod);
-  const p2 = (n: number) => String(n).padStart(2, '0');
-  const date = `${String(y).padStart(4, '0')}-${p2(mo)}-${p2(d)}`;
-  const time = `${p2(Math.floor(s / 3600))}:${p2(Math.floor((s % 3600) / 60))}:${p2(s % 60)}`;
-  const fracText = frac === 0n ? '' : `.${frac.toString().padStart(9, '0').replace(/0+$/, '')}`;
-  return `${date}T${time}${fracText}Z`;
 }

@@ -2,6 +2,7 @@
  * The dry run: what a `run` would do, per partition, before anything is sent. The JSON form of
  * the result is the plan artifact (`plan --json out.json`).
  */
+import { formatNs } from '../common/civil.js';
 import type { PartitionInfo, Source } from '../sources/source.js';
 import type { CursorStore } from './cursor.js';
 import type { JobSpec } from './types.js';
@@ -135,10 +136,5 @@ export function toJson(value: unknown): string {
 }
 
 export function nsToIso(ns: bigint | null): string | null {
-  if (ns === null) return null;
-  let sec = ns / 1_000_000_000n;
-  if (sec * 1_000_000_000n > ns) sec -= 1n; // floor for times before 1970
-  const frac = (ns - sec * 1_000_000_000n).toString().padStart(9, '0').replace(/0+$/, '');
-  const base = new Date(Number(sec) * 1000).toISOString().slice(0, 19);
-  return frac ? `${base}.${frac}Z` : `${base}Z`;
+  return ns === null ? null : formatNs(ns);
 }

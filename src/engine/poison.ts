@@ -4,7 +4,7 @@
  * and refused events into dead letters, and the job's poison policy.
  */
 import { DEFAULT_MAX_EVENT_BYTES, FUTURE_SKEW_LIMIT_NS } from '../common/contract.js';
-import { ExitCode, ReplayError } from '../common/errors.js';
+import { ErrorCode, ExitCode, ReplayError, unreachable } from '../common/errors.js';
 import type { EventBatch, PoisonRow, SourceEvent } from '../sources/source.js';
 import type { DeadLetterRecord, DeadLetterStore } from './cursor.js';
 
@@ -194,7 +194,7 @@ export class PoisonPolicy {
     switch (mode) {
       case OnPoison.Fail:
         throw new ReplayError(
-          'POISON',
+          ErrorCode.Poison,
           `job "${this.job}": ${records.length} poison event(s), first ${what}; guardrails.onPoison is "fail". ` +
             'They are stored as dead letters (ceptra-replay dead-letters list); fix the source or set guardrails.onPoison: dead-letter, then run again.',
           { exitCode: ExitCode.Failed, details: { reason: first.reason, count: records.length } },
@@ -202,7 +202,7 @@ export class PoisonPolicy {
       case OnPoison.DeadLetter:
         if (this.#total > this.cfg.maxDeadLetters) {
           throw new ReplayError(
-            'POISON',
+            ErrorCode.Poison,
             `job "${this.job}" has ${this.#total} dead letters, more than guardrails.maxDeadLetters (${this.cfg.maxDeadLetters}); last ${what}. ` +
               'All are stored (ceptra-replay dead-letters list). Fix the source, or raise guardrails.maxDeadLetters, then run again.',
             { exitCode: ExitCode.Failed, details: { total: this.#total, max: this.cfg.maxDeadLetters } },
@@ -210,8 +210,7 @@ export class PoisonPolicy {
         }
         return;
       default: {
-        const never: never = mode;
-        throw new Error(`unknown guardrails.onPoison ${String(never)}`);
+        return unreachable(mode, 'guardrails.onPoison');
       }
     }
   }

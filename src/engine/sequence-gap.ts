@@ -10,7 +10,7 @@
  * - the same `last_seq` again after a resume: the target does not move past it (a refusal that
  *   does not consume its seq, against contract §2) — re-sending would loop forever.
  */
-import { ReplayError } from '../common/errors.js';
+import { ErrorCode, ReplayError } from '../common/errors.js';
 
 export class GapTracker {
   private lastSeen: bigint | null = null;
@@ -29,7 +29,7 @@ export class GapTracker {
     };
     if (cursorSeq > last) {
       return new ReplayError(
-        'SEQUENCE_GAP_UNCLOSABLE',
+        ErrorCode.SequenceGapUnclosable,
         `replay stream ${stream}: CEPtra expects seq ${last + 1n} and refused seq ${refused}, but this job's ` +
           `committed cursor is at seq ${cursorSeq}: the target no longer has events it acknowledged ` +
           '(restored from a backup, or another writer). Resuming from the cursor cannot re-send them; ' +
@@ -39,7 +39,7 @@ export class GapTracker {
     }
     if (this.lastSeen === last) {
       return new ReplayError(
-        'SEQUENCE_UNRESOLVABLE',
+        ErrorCode.SequenceUnresolvable,
         `replay stream ${stream}: CEPtra expects seq ${last + 1n} but refused seq ${refused} ` +
           'OUT_OF_ORDER_SEQUENCE again after a re-send from the cursor: the target does not move past ' +
           `seq ${last + 1n} (a refusal that does not consume its seq?), so re-sending cannot close the gap.`,

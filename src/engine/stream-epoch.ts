@@ -6,7 +6,7 @@
  * second store under the same job id forgets them, so the target is asked too: the first epoch,
  * from `floor` up, that none of the job's partitions' streams has been seen under.
  */
-import { ReplayError } from '../common/errors.js';
+import { ErrorCode, ReplayError } from '../common/errors.js';
 import type { Logger } from '../common/logger.js';
 import type { Sink } from '../sinks/sink.js';
 import { replayStreamId } from './types.js';
@@ -54,7 +54,7 @@ export async function chooseStreamEpoch(
     return epoch;
   }
   throw new ReplayError(
-    'NO_STREAM_EPOCH',
+    ErrorCode.NoStreamEpoch,
     `the target already holds replay streams of job "${job}" under every epoch ${floor}..${floor + MAX_PROBES - 1}; use a new job id`,
   );
 }

@@ -3,9 +3,11 @@
  * waits for its "sim listening" line. Works from the built CLI, under tsx and from vitest: the
  * child gets this process's Node flags, plus the TypeScript loader when it runs from sources.
  */
+
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { ErrorCode, ReplayError } from '../common/errors.js';
 import { execArgvFor } from '../common/ts-loader.js';
 
 export interface SimChild {
@@ -14,10 +16,10 @@ export interface SimChild {
   stop(): Promise<void>;
 }
 
-/** The CLI entry script next to this file (main.ts under tsx, main.js when built). */
+/** The CLI entry script (src/cli/main.ts under tsx, main.js when built). */
 export function cliEntry(): string {
-  const here = fileURLToPath(import.meta.url);
-  return here.replace(/sim-child\.(ts|js)$/, (_m, ext: string) => `main.${ext}`);
+  const ext = import.meta.url.endsWith('.ts') ? 'ts' : 'js';
+  return fileURLToPath(new URL(`../cli/main.${ext}`, import.meta.url));
 }
 
 export async function startSimChild(args: string[], timeoutMs = 30_000): Promise<SimChild> {
@@ -32,7 +34,8 @@ export async function startSimChild(args: string[], timeoutMs = 30_000): Promise
   });
   const url = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(
-      () => reject(new Error(`sim did not start within ${timeoutMs} ms: ${stderr}`)),
+      () =>
+        reject(new ReplayError(ErrorCode.SimFailed, `sim did not start within ${timeoutMs} ms: ${stderr}`)),
       timeoutMs,
     );
     const rl = createInterface({ input: child.stdout! });
@@ -49,7 +52,7 @@ export async function startSimChild(args: string[], timeoutMs = 30_000): Promise
     });
     child.once('exit', (code) => {
       clearTimeout(timer);
-      reject(new Error(`sim exited with code ${code}: ${stderr}`));
+      reject(new ReplayError(ErrorCode.SimFailed, `sim exited with code ${code}: ${stderr}`));
     });
   });
   return {

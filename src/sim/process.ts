@@ -19,7 +19,9 @@
  * consume its seq), to test clients against a target whose bookkeeping differs from theirs.
  * "Not accepted" for the prefix rule means any non-Healthy answer, permanent ones included.
  */
+
 import { CreditHint, FUTURE_SKEW_LIMIT_NS, Reason, Status } from '../common/contract.js';
+import { ErrorCode, ReplayError } from '../common/errors.js';
 import type { SimEngine } from './engine.js';
 import type { PartitionState } from './partition.js';
 import { EventKind } from './types.js';
@@ -249,7 +251,7 @@ function buildResults(engine: SimEngine, cols: EventColumns, nowMono: number): s
         tail = `${Status.PermanentDurability}",${hint},"cep_status_reason":${JSON.stringify(permReason[i])},"term":null,"index":null}`;
         break;
       default:
-        throw new Error(`unknown outcome ${o}`);
+        throw new ReplayError(ErrorCode.Bug, `unknown outcome ${o}`);
     }
     out[i] = head + tail;
   }

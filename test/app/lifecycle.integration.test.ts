@@ -5,17 +5,18 @@
  */
 import { createServer } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runReplay } from '../../src/app/index.js';
 import { runJob } from '../../src/cli/run.js';
 import { silentLogger } from '../../src/common/logger.js';
 import { loadJobConfig } from '../../src/config/index.js';
-import { createStateStore } from '../../src/engine/state/index.js';
 import { type SimServer, startSim } from '../../src/sim/index.js';
+import { createStateStore } from '../../src/stores/index.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/pg.js';
 import { loadRows, makeRows, writeJobFile } from '../helpers/replay-fixture.js';
 
 let db: TestDatabase;
 let sim: SimServer;
-const quiet = { progress: false, logger: silentLogger() } as const;
+const quiet = { logger: silentLogger() } as const;
 
 beforeAll(async () => {
   db = await createTestDatabase('lifecycle');
@@ -45,9 +46,9 @@ describe('a run that throws', () => {
     });
     const config = await loadJobConfig(path);
     await expect(
-      runJob(config, {
+      runReplay(config, {
         ...quiet,
-        onRunner: () => {
+        onReplay: () => {
           throw new Error('boom: the fold store went away');
         },
       }),
@@ -59,7 +60,7 @@ describe('a run that throws', () => {
     expect(job).toMatchObject({ state: 'failed', error: 'boom: the fold store went away' });
     expect(await backends()).toBe(0);
     // The lock went with it: the same job runs to the end now.
-    expect((await runJob(config, quiet)).outcome).toBe('done');
+    expect((await runReplay(config, quiet)).outcome).toBe('done');
   });
 
   it('a metrics port already taken is bad input naming --metrics-port; nothing stays open', async () => {
@@ -74,7 +75,9 @@ describe('a run that throws', () => {
         extra: 'workers: 0',
       });
       const config = await loadJobConfig(path);
-      const err = await runJob(config, { ...quiet, metricsPort: port }).catch((e: unknown) => e);
+      const err = await runJob(config, { ...quiet, progress: false, metricsPort: port }).catch(
+        (e: unknown) => e,
+      );
       expect(err).toMatchObject({ code: 'BAD_CONFIG', exitCode: 2 });
       expect((err as Error).message).toMatch(
         new RegExp(`--metrics-port: cannot serve /metrics on 127.0.0.1:${port}`),

@@ -5,11 +5,11 @@
  * after keeping what it saw.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runJob } from '../../src/cli/run.js';
+import { runReplay } from '../../src/app/index.js';
 import { silentLogger } from '../../src/common/logger.js';
 import { loadJobConfig } from '../../src/config/index.js';
-import { createStateStore } from '../../src/engine/state/index.js';
 import { type SimServer, startSim } from '../../src/sim/index.js';
+import { createStateStore } from '../../src/stores/index.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/pg.js';
 import { loadRows, makeRows, simTotals, waitApplied, writeJobFile } from '../helpers/replay-fixture.js';
 
@@ -58,7 +58,7 @@ describe('poison events', () => {
         extra: `workers: ${workers}\nguardrails: { routing: send }`,
       });
       const config = await loadJobConfig(path);
-      const s = await runJob(config, { progress: false, logger: silentLogger() });
+      const s = await runReplay(config, { logger: silentLogger() });
       expect(s.outcome, s.error).toBe('done');
       const t = await waitApplied(sim.url);
       expect(t.applied_twice).toBe(0);
@@ -95,7 +95,7 @@ describe('poison events', () => {
       extra: 'workers: 0\nguardrails: { routing: send, onPoison: fail }',
     });
     const config = await loadJobConfig(path);
-    const s = await runJob(config, { progress: false, logger: silentLogger() });
+    const s = await runReplay(config, { logger: silentLogger() });
     expect(s.outcome).toBe('failed');
     expect(s.error).toMatch(/onPoison/);
     const store = createStateStore(config.state);

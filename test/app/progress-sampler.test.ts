@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ProgressSampler } from '../../src/cli/progress.js';
+import { ProgressSampler } from '../../src/app/index.js';
 
 describe('progress sampler', () => {
   it('gives an ETA while events flow, and says stalled (no ETA) once nothing is acknowledged for a while', () => {

@@ -5,7 +5,7 @@
  */
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runJob } from '../../src/cli/run.js';
+import { runReplay } from '../../src/app/index.js';
 import { silentLogger } from '../../src/common/logger.js';
 import { loadJobConfig } from '../../src/config/index.js';
 import { type SimServer, startSim } from '../../src/sim/index.js';
@@ -64,7 +64,7 @@ describe('run: exactly once, in order', () => {
   it('replays a clean run, many equal timestamps included', async () => {
     await reset();
     const path = await writeJobFile({ job: 'clean', dbUrl: db.url, targetUrl: sim.url });
-    const summary = await runJob(await loadJobConfig(path), { progress: false, logger: silentLogger() });
+    const summary = await runReplay(await loadJobConfig(path), { logger: silentLogger() });
     expect(summary.outcome).toBe('done');
     expect(summary.events).toBe(total);
     // A stream's pipelined requests share one ordered connection: nothing overtakes, nothing re-sent.
@@ -84,7 +84,7 @@ describe('run: exactly once, in order', () => {
       seed: 42,
     });
     const path = await writeJobFile({ job: 'faults', dbUrl: db.url, targetUrl: sim.url });
-    const summary = await runJob(await loadJobConfig(path), { progress: false, logger: silentLogger() });
+    const summary = await runReplay(await loadJobConfig(path), { logger: silentLogger() });
     expect(summary.outcome).toBe('done');
     const stats = (await (await fetch(`${sim.url}/sim/stats`)).json()) as {
       faults_injected: Record<string, number>;
@@ -126,9 +126,7 @@ describe('run: exactly once, in order', () => {
         // the database is going away at the end of the test
       }
     }, 10);
-    const summary = await runJob(config, { progress: false, logger: silentLogger() }).finally(() =>
-      clearInterval(killer),
-    );
+    const summary = await runReplay(config, { logger: silentLogger() }).finally(() => clearInterval(killer));
     expect(summary.outcome, summary.error).toBe('done');
     expect(kills).toBeGreaterThan(0);
     expect(summary.retries.source_reconnect ?? 0).toBeGreaterThan(0);
@@ -146,7 +144,7 @@ describe('run: exactly once, in order', () => {
       extra: 'workers: 0',
     });
     const config = await loadJobConfig(path, { target: { outageDeadlineMs: 200 } });
-    const run = runJob(config, { progress: false, logger: silentLogger() });
+    const run = runReplay(config, { logger: silentLogger() });
     // Wait for the outage to be seen (pre-flight may take a while on a loaded machine), then let it
     // last well past the 200 ms deadline.
     const injected503 = async () =>
@@ -182,12 +180,12 @@ describe('run: exactly once, in order', () => {
             const timer = setInterval(async () => {
               if ((await simTotals(sim.url).catch(() => ({ applied: 0 }))).applied >= at) stop.abort();
             }, 5);
-            const s = await runJob(config, { progress: false, logger: silentLogger(), stop: stop.signal });
+            const s = await runReplay(config, { logger: silentLogger(), stop: stop.signal });
             clearInterval(timer);
             expect(['interrupted', 'done']).toContain(s.outcome);
             if (s.outcome === 'done') break;
           }
-          const last = await runJob(config, { progress: false, logger: silentLogger() });
+          const last = await runReplay(config, { logger: silentLogger() });
           expect(last.outcome).toBe('done');
           await expectExactlyOnceInOrder();
         },
@@ -200,10 +198,10 @@ describe('run: exactly once, in order', () => {
     await reset();
     const path = await writeJobFile({ job: 'changed', dbUrl: db.url, targetUrl: sim.url });
     const config = await loadJobConfig(path);
-    await runJob(config, { progress: false, logger: silentLogger() });
+    await runReplay(config, { logger: silentLogger() });
     const changed = await loadJobConfig(path, {
       window: { start: '2025-08-01T00:00:00Z', end: '2025-08-01T12:00:00Z' },
     });
-    await expect(runJob(changed, { progress: false, logger: silentLogger() })).rejects.toThrow(/--restart/);
+    await expect(runReplay(changed, { logger: silentLogger() })).rejects.toThrow(/--restart/);
   });
 });

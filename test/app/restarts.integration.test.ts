@@ -10,7 +10,7 @@
 import { readdir, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runJob } from '../../src/cli/run.js';
+import { runReplay } from '../../src/app/index.js';
 import { silentLogger } from '../../src/common/logger.js';
 import { loadJobConfig } from '../../src/config/index.js';
 import { type SimServer, startSim } from '../../src/sim/index.js';
@@ -29,7 +29,7 @@ const PARTS = 4;
 const total = 3000;
 let db: TestDatabase;
 let sim: SimServer;
-const quiet = { progress: false, logger: silentLogger() } as const;
+const quiet = { logger: silentLogger() } as const;
 
 beforeAll(async () => {
   db = await createTestDatabase('restarts');
@@ -104,10 +104,10 @@ describe('restarts use a new replay stream (contract §2)', () => {
     await reset();
     const path = await writeJobFile({ job: 'restart', dbUrl: db.url, targetUrl: sim.url });
     const config = await loadJobConfig(path);
-    expect((await runJob(config, quiet)).outcome).toBe('done');
+    expect((await runReplay(config, quiet)).outcome).toBe('done');
     expect(await streamsOf('restart')).toEqual([0, 1, 2, 3].map((p) => `restart/${p}/1`));
     const added = await insertRows('added-r', 200);
-    const again = await runJob(config, { ...quiet, restart: true });
+    const again = await runReplay(config, { ...quiet, restart: true });
     expect(again.outcome, again.error).toBe('done');
     // The new sequence went to new streams; the old rows were absorbed by event-id dedup.
     expect(await streamsOf('restart')).toEqual(
@@ -129,11 +129,11 @@ describe('restarts use a new replay stream (contract §2)', () => {
       state: '{ file: state.json }',
     });
     const config = await loadJobConfig(path, { state: { file: join(dirname(path), 'state.json') } });
-    expect((await runJob(config, quiet)).outcome).toBe('done');
+    expect((await runReplay(config, quiet)).outcome).toBe('done');
     for (const f of await readdir(dirname(path)))
       if (f.startsWith('state.json')) await rm(join(dirname(path), f));
     const added = await insertRows('added-l', 150);
-    const again = await runJob(config, quiet);
+    const again = await runReplay(config, quiet);
     expect(again.outcome, again.error).toBe('done');
     expect((await streamsOf('lost')).filter((s) => s.endsWith('/2'))).toHaveLength(PARTS);
     await expectEveryEventAppliedOnce();
@@ -152,11 +152,11 @@ describe('restarts use a new replay stream (contract §2)', () => {
     });
     const stateFile = join(dirname(path), 'state.json');
     const config = await loadJobConfig(path, { state: { file: stateFile } });
-    expect((await runJob(config, quiet)).outcome).toBe('done');
+    expect((await runReplay(config, quiet)).outcome).toBe('done');
     await writeFile(stateFile, '{"format":"ceptra-replay-state","version":1,"jobs":{"corrupt":');
-    await expect(runJob(config, quiet)).rejects.toThrow(/corrupt.*--restart/s);
+    await expect(runReplay(config, quiet)).rejects.toThrow(/corrupt.*--restart/s);
     const added = await insertRows('added-c', 100);
-    const again = await runJob(config, { ...quiet, restart: true });
+    const again = await runReplay(config, { ...quiet, restart: true });
     expect(again.outcome, again.error).toBe('done');
     expect((await readdir(dirname(path))).some((f) => f.startsWith('state.json.corrupt-'))).toBe(true);
     await expectEveryEventAppliedOnce();
@@ -175,7 +175,7 @@ describe('OUT_OF_ORDER_SEQUENCE never makes a partition spin', () => {
     const timer = setInterval(async () => {
       if ((await simTotals(sim.url).catch(() => ({ applied: 0 }))).applied >= total / 2) stop.abort();
     }, 5);
-    const first = await runJob(config, { ...quiet, stop: stop.signal });
+    const first = await runReplay(config, { ...quiet, stop: stop.signal });
     clearInterval(timer);
     expect(first.outcome).toBe('interrupted');
     // The target "restored from a backup": every stream of the job back to seq 1.
@@ -188,7 +188,7 @@ describe('OUT_OF_ORDER_SEQUENCE never makes a partition spin', () => {
     }
     const requestsBefore = (await simTotals(sim.url)).committed;
     const t0 = Date.now();
-    const second = await runJob(config, quiet);
+    const second = await runReplay(config, quiet);
     expect(Date.now() - t0).toBeLessThan(30_000);
     expect(second.outcome).toBe('failed');
     expect(second.error).toMatch(
@@ -210,7 +210,7 @@ describe('OUT_OF_ORDER_SEQUENCE never makes a partition spin', () => {
     await reset({ rejectPattern: `^${victim}$`, rejectReason: 'PERMANENT_SCHEMA', refusalKeepsSeq: true });
     const path = await writeJobFile({ job: 'keepsseq', dbUrl: db.url, targetUrl: sim.url });
     const t0 = Date.now();
-    const summary = await runJob(await loadJobConfig(path), quiet);
+    const summary = await runReplay(await loadJobConfig(path), quiet);
     expect(Date.now() - t0).toBeLessThan(30_000);
     expect(summary.outcome).toBe('failed');
     expect(summary.error).toMatch(

@@ -3,7 +3,7 @@
  * batch size, equal to an independent fold of the same rows.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runJob } from '../../src/cli/run.js';
+import { runReplay } from '../../src/app/index.js';
 import { silentLogger } from '../../src/common/logger.js';
 import { loadJobConfig } from '../../src/config/index.js';
 import type { JobRunner } from '../../src/engine/job-runner.js';
@@ -52,10 +52,9 @@ describe('source-side fold', () => {
         flow: `{ batchSize: ${batchSize}, maxInFlight: 3, parallelPartitions: 4 }`,
       });
       let runner: JobRunner | undefined;
-      const s = await runJob(await loadJobConfig(path), {
-        progress: false,
+      const s = await runReplay(await loadJobConfig(path), {
         logger: silentLogger(),
-        onRunner: (r) => (runner = r),
+        onReplay: (r) => (runner = r.runner),
       });
       expect(s.outcome).toBe('done');
       expect(runner!.foldedFromStart.size).toBe(PARTS);
@@ -98,10 +97,9 @@ describe('source-side fold', () => {
         flow: `{ batchSize: ${batchSize}, maxInFlight: 3, parallelPartitions: 4 }`,
       });
       let runner: JobRunner | undefined;
-      const s = await runJob(await loadJobConfig(path), {
-        progress: false,
+      const s = await runReplay(await loadJobConfig(path), {
         logger: silentLogger(),
-        onRunner: (r) => (runner = r),
+        onReplay: (r) => (runner = r.runner),
       });
       expect(s.outcome).toBe('done');
       snaps.push(JSON.stringify(runner!.panes!.snapshot()));

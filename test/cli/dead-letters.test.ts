@@ -4,45 +4,24 @@
  * time (fault `rejectPattern`); after the fault is cleared, `retry` lands it exactly once, and a
  * second retry does not apply it again (event-id dedup).
  */
-import { spawn } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openSink, portsConfig } from '../../src/cli/job-context.js';
+import { openSink, portsConfig } from '../../src/app/index.js';
 import { silentLogger } from '../../src/common/logger.js';
 import { loadJobConfig } from '../../src/config/index.js';
 import type { StoredDeadLetter } from '../../src/engine/cursor.js';
 import { eventsToDeadLetters, poisonRowsToDeadLetters } from '../../src/engine/poison.js';
-import { PgStateStore } from '../../src/engine/state/index.js';
 import { type SimServer, startSim } from '../../src/sim/index.js';
 import type { SourceEvent } from '../../src/sources/source.js';
-import { type CliResult, collect } from '../helpers/cli.js';
+import { PgStateStore } from '../../src/stores/index.js';
+import { type CliResult, runCli } from '../helpers/cli.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/pg.js';
 
-const MODULE = fileURLToPath(new URL('../../src/cli/dead-letters.ts', import.meta.url));
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-// The lead registers the command in main.ts; until then a minimal program runs it the same way.
-const ENTRY = `
-import { Command } from 'commander';
-const { registerDeadLettersCommand } = await import(${JSON.stringify(MODULE)});
-const program = new Command().name('ceptra-replay').exitOverride();
-registerDeadLettersCommand(program);
-await program.parseAsync(process.argv.slice(1), { from: 'user' });
-`;
-
+/** The real CLI (`src/cli/main.ts`) as a child process. */
 function cli(args: string[]): Promise<CliResult> {
-  const child = spawn(
-    process.execPath,
-    ['--import', 'tsx', '--input-type=module', '-e', ENTRY, '--', ...args],
-    {
-      cwd: ROOT,
-      stdio: ['ignore', 'pipe', 'pipe'],
-      env: { ...process.env, LOG_LEVEL: 'warn' },
-    },
-  );
-  return collect(child, 60_000);
+  return runCli(args);
 }
 
 let db: TestDatabase;

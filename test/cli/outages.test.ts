@@ -8,8 +8,8 @@ import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { targetStartupError } from '../../src/cli/startup-errors.js';
-import { ConfigError, ReplayError } from '../../src/common/errors.js';
+import { targetStartupError } from '../../src/app/startup-errors.js';
+import { ConfigError, type ErrorCode, ReplayError } from '../../src/common/errors.js';
 import { type CliResult, runCli } from '../helpers/cli.js';
 import { closedPort, type FakePg, startWrongPasswordPg } from '../helpers/fake-pg.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/pg.js';
@@ -221,7 +221,7 @@ describe('secrets are never printed', () => {
 
 describe('targetStartupError', () => {
   const url = 'https://u:pw@ceptra.example:8443';
-  const wrapped = (cause: unknown, code = 'CONTROL_UNREACHABLE') =>
+  const wrapped = (cause: unknown, code: ErrorCode = 'CONTROL_UNREACHABLE') =>
     new ReplayError(code, `CEPtra GET /v1/state failed: ${String(cause)}`, { canRetry: true, cause });
 
   it('unreachable and 5xx are retryable TARGET_UNREACHABLE (exit 1); never the user info', () => {

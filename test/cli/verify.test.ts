@@ -8,8 +8,8 @@ import { mkdtemp, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { verifyReplay, windowsFromFile } from '../../src/app/index.js';
 import { runJob } from '../../src/cli/run.js';
-import { verifyJobConfig, windowsFromFile } from '../../src/cli/verify.js';
 import { partitionForKey } from '../../src/common/fnv.js';
 import { silentLogger } from '../../src/common/logger.js';
 import { type JobConfigOverrides, loadJobConfig } from '../../src/config/index.js';
@@ -81,8 +81,8 @@ async function run(path: string, overrides: JobConfigOverrides = {}) {
   return s;
 }
 
-async function verify(path: string, extra: Parameters<typeof verifyJobConfig>[1] = {}, overrides = {}) {
-  return verifyJobConfig(await loadJobConfig(path, overrides), { logger: silentLogger(), ...extra });
+async function verify(path: string, extra: Parameters<typeof verifyReplay>[1] = {}, overrides = {}) {
+  return verifyReplay(await loadJobConfig(path, overrides), { logger: silentLogger(), ...extra });
 }
 
 /** (partition, pane) of the rows whose index matches, with how many fall in each. */

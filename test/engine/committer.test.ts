@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CursorCommitter } from '../../src/engine/committer.js';
 import type { Cursor } from '../../src/engine/cursor.js';
-import { FileStateStore } from '../../src/engine/state/index.js';
+import { FileStateStore } from '../../src/stores/index.js';
 
 let dir: string;
 beforeAll(async () => {

@@ -12,8 +12,8 @@ import {
   screenBatch,
   splitPoison,
 } from '../../src/engine/poison.js';
-import { FileStateStore, PgStateStore } from '../../src/engine/state/index.js';
 import type { SourceEvent } from '../../src/sources/source.js';
+import { FileStateStore, PgStateStore } from '../../src/stores/index.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/pg.js';
 
 const NOW = 1_763_780_000_000_000_000n;

@@ -1,5 +1,5 @@
 import pg from 'pg';
-import { startEmbeddedPostgres } from '../../src/cli/embedded-postgres.js';
+import { startEmbeddedPostgres } from '../../src/app/embedded-postgres.js';
 
 export interface PgServer {
   url: string;

@@ -1,6 +1,7 @@
 import { Command } from 'commander';
 import { describe, expect, it } from 'vitest';
-import { registerSimCommand, simOptionsFromFlags } from '../../src/cli/sim.js';
+import { registerSimCommand } from '../../src/cli/sim.js';
+import { simOptionsFromFlags } from '../../src/sim/flags.js';
 
 describe('sim CLI flags', () => {
   it('maps flags to validated options', () => {

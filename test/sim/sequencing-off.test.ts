@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { simOptionsFromFlags } from '../../src/cli/sim.js';
+import { simOptionsFromFlags } from '../../src/sim/flags.js';
 import { type SimServer, startSim } from '../../src/sim/index.js';
 import { batch, ev, keyFor, send, until } from './helpers.js';
 

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { simOptionsFromFlags } from '../../src/cli/sim.js';
 import { compileJsonPath, extractPath, type MetricDef } from '../../src/monoid/index.js';
+import { simOptionsFromFlags } from '../../src/sim/flags.js';
 import { Projector, parseVerifyMetrics } from '../../src/sim/verify-metrics.js';
 
 const KEYS = ['a', 'b', '0', '__proto__', 'x y'];

@@ -3,8 +3,10 @@
  * flight), driven by the target's apply lag, back-pressure, credit hints and RTT, plus the
  * optional global events/s cap. See README.md for the algorithm; the control law is in aimd.ts.
  */
+
 import type { Logger } from 'pino';
 import { Registry } from 'prom-client';
+import { unreachable } from '../../common/errors.js';
 import { silentLogger } from '../../common/logger.js';
 import type { PartitionKnobs } from '../types.js';
 import {
@@ -199,10 +201,8 @@ export class FlowController {
       case AttemptOutcome.Http503:
         this.congestion(st, FlowReason.Http503);
         return;
-      default: {
-        const never: never = r.outcome;
-        throw new Error(`unknown attempt outcome ${String(never)}`);
-      }
+      default:
+        unreachable(r.outcome, 'attempt outcome');
     }
   }
 

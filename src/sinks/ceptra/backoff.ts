@@ -1,6 +1,6 @@
 /** Retry delays: the contract's hinted jitter, capped exponential backoff, `Retry-After`. */
 import { MAX_HINTED_WAIT_MS } from '../../common/contract.js';
-import { ReplayError } from '../../common/errors.js';
+import { ErrorCode, ReplayError } from '../../common/errors.js';
 
 /**
  * Contract §2 rule 2: uniform in `[retry_backoff_ms/2, retry_backoff_ms]`, or in
@@ -45,7 +45,7 @@ export function parseRetryAfter(
 }
 
 export function abortedError(signal: AbortSignal | undefined): ReplayError {
-  return new ReplayError('ABORTED', 'send aborted', { cause: signal?.reason });
+  return new ReplayError(ErrorCode.Aborted, 'send aborted', { cause: signal?.reason });
 }
 
 /** Sleep that rejects with ReplayError('ABORTED') as soon as `signal` aborts. */

@@ -11,7 +11,7 @@
  */
 
 import { Reason } from '../../common/contract.js';
-import { ReplayError } from '../../common/errors.js';
+import { ErrorCode, ReplayError, unreachable } from '../../common/errors.js';
 import type { BatchAck, SinkBatch } from '../sink.js';
 import { abortedError } from './backoff.js';
 import { classifyResult, permanentReason, transientReason } from './classify.js';
@@ -48,8 +48,7 @@ export function tallyResult(
     case 'transient':
       return transientReason(r);
     default: {
-      const never: never = outcome;
-      throw new Error(`unhandled outcome ${String(never)}`);
+      return unreachable(outcome, 'outcome');
     }
   }
 }
@@ -196,7 +195,7 @@ export class TransientDeadline {
     this.since ??= now;
     if (limit !== null && now - this.since > limit) {
       throw new ReplayError(
-        'RETRY_EXPIRED',
+        ErrorCode.RetryExpired,
         `CEPtra kept refusing partition ${batch.partition} ${reason} for ${Math.round(now - this.since)} ms ` +
           `without accepting anything (maxRetryDurationMs ${limit})`,
         { canRetry: true, details: { reason } },

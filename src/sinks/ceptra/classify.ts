@@ -4,7 +4,7 @@
  * through a table").
  */
 import { isPermanentReason, Reason, Status } from '../../common/contract.js';
-import { ReplayError } from '../../common/errors.js';
+import { ReplayError, unreachable } from '../../common/errors.js';
 import type { EventResult } from './types.js';
 
 export const Outcome = { Ok: 'ok', Transient: 'transient', Permanent: 'permanent' } as const;
@@ -20,8 +20,7 @@ export function classifyResult(r: EventResult): Outcome {
       // A permanent reason is never retried, whatever status it came with.
       return isPermanentReason(r.reason) ? Outcome.Permanent : Outcome.Transient;
     default: {
-      const never: never = r.status;
-      throw new Error(`unhandled status ${String(never)}`);
+      return unreachable(r.status, 'status');
     }
   }
 }

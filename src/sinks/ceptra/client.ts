@@ -1,24 +1,17 @@
 /**
  * The CEPtra ingest client: one transport (undici Pool by default), the credit window, the hint
- * echo state, HTTP-level retries and metrics. `appendOne` is the single-event SDK path (the one
- * CEPtra's conformance scenarios exercise); batches go through `batch-sender.ts` /
- * `single-sender.ts`, which use `post` and `observe`.
+ * echo state, HTTP-level retries and metrics. Batches go through `batch-sender.ts` (/append/batch)
+ * and `single-sender.ts` (/append), which use `post` and `observe`; CEPtra's SDK conformance
+ * scenarios run through both (test/sinks/ceptra/conformance.test.ts).
  */
 import { CreditHint, MAX_HINTED_WAIT_MS, REPLAY_STREAMS_PATH } from '../../common/contract.js';
-import { errorMessage, isReplayError, PermanentRejectionError, ReplayError } from '../../common/errors.js';
+import { ErrorCode, errorMessage, isReplayError, ReplayError, unreachable } from '../../common/errors.js';
 import type { Logger } from '../../common/logger.js';
-import type { SourceEvent } from '../../sources/source.js';
 import { abortableSleep, abortedError, expBackoffMs, hintBackoffMs, parseRetryAfter } from './backoff.js';
-import {
-  classifyHttp,
-  classifyResult,
-  fatalHttpError,
-  permanentReason,
-  transientReason,
-} from './classify.js';
+import { classifyHttp, fatalHttpError } from './classify.js';
 import { CreditWindow } from './credit-window.js';
-import { parseSingleResponse, retryAfterMsFromBody } from './decode.js';
-import { type EncodeContext, encodePrefixes, encodeSingle, hintSuffix } from './encode.js';
+import { retryAfterMsFromBody } from './decode.js';
+import { hintSuffix } from './encode.js';
 import { ClientMetrics, outcomeOf } from './metrics.js';
 import { type CeptraClientOptions, resolveCeptraClientOptions } from './options.js';
 import { UndiciTransport } from './transport.js';
@@ -151,7 +144,7 @@ export class CeptraClient {
         if (isReplayError(e) && !e.canRetry) throw e;
         if (isTlsVerifyError(e)) {
           throw new ReplayError(
-            'TLS_VERIFY',
+            ErrorCode.TlsVerify,
             `TLS verification with CEPtra failed: ${errorMessage(e)}; check tls.ca / servername`,
             {
               cause: e,
@@ -194,8 +187,7 @@ export class CeptraClient {
             o.onAttempt?.({ route, status, rttMs, events, retryReason: null, ...(lane ? { lane } : {}) });
             throw fatalHttpError(route, status, res.body);
           default: {
-            const never: never = action;
-            throw new Error(`unhandled action ${String(never)}`);
+            return unreachable(action, 'action');
           }
         }
       }
@@ -203,7 +195,7 @@ export class CeptraClient {
       firstFailureAt ??= t0;
       if (o.maxRetryDurationMs !== null && o.now() + delay - firstFailureAt > o.maxRetryDurationMs) {
         throw new ReplayError(
-          'RETRY_EXPIRED',
+          ErrorCode.RetryExpired,
           `CEPtra ${route} still failing (${reason}${err ? `: ${errorMessage(err)}` : ''}) after ` +
             `${Math.round(o.now() - firstFailureAt)} ms (maxRetryDurationMs ${o.maxRetryDurationMs})`,
           { canRetry: true, cause: err, details: { reason, route } },
@@ -240,69 +232,6 @@ export class CeptraClient {
       return typeof text === 'string' && /^\d+$/.test(text) ? BigInt(text) : undefined;
     } catch {
       return undefined;
-    }
-  }
-
-  /**
-   * Single-event append (SDK semantics): retries TransientBackpressure with the same event_id and
-   * bytes up to `maxTransientRetries`, then fails with `RETRIES_EXHAUSTED` (details.reason);
-   * permanent outcomes throw `PermanentRejectionError`. Resolves with the Healthy result.
-   */
-  async appendOne(
-    event: SourceEvent,
-    seq?: { replayStream: string; seq: bigint },
-    signal?: AbortSignal,
-    tally: RetryTally = {},
-  ): Promise<EventResult> {
-    const ctx: EncodeContext = { replayFlag: this.options.replayFlag };
-    if (seq) {
-      ctx.replayStream = seq.replayStream;
-      ctx.firstSeq = seq.seq;
-    }
-    const prefix = encodePrefixes([event], ctx)[0]!;
-    let transientRetries = 0;
-    for (;;) {
-      const { body, sentAt } = await this.post(
-        Route.Append,
-        () => encodeSingle(prefix, this.suffix()),
-        'application/json',
-        1,
-        tally,
-        signal,
-      );
-      const r = parseSingleResponse(body, event.eventId);
-      this.observe(r);
-      const outcome = classifyResult(r);
-      switch (outcome) {
-        case 'ok':
-          this.onAccepted();
-          return r;
-        case 'permanent': {
-          const reason = permanentReason(r);
-          this.metrics.rejected(reason);
-          throw new PermanentRejectionError(reason, `CEPtra refused event ${event.eventId}: ${reason}`, {
-            eventId: event.eventId,
-          });
-        }
-        case 'transient': {
-          const reason = transientReason(r);
-          if (transientRetries >= this.options.maxTransientRetries) {
-            throw new ReplayError(
-              'RETRIES_EXHAUSTED',
-              `event ${event.eventId} still throttled (${r.reason ?? reason}) after ${transientRetries + 1} attempts`,
-              { canRetry: true, details: { reason: r.reason, attempts: transientRetries + 1 } },
-            );
-          }
-          transientRetries++;
-          this.countRetry(tally, reason);
-          await this.backoffTransient(sentAt, signal);
-          break;
-        }
-        default: {
-          const never: never = outcome;
-          throw new Error(`unhandled outcome ${String(never)}`);
-        }
-      }
     }
   }
 

@@ -2,7 +2,7 @@
  * Control-plane client (contract §5, §6): `/v1/state`, `/v1/config` (+ rollback), `/readyz`,
  * `/metrics`. One attempt per call; the callers (config manager, flow controller) own retries.
  */
-import { ReplayError } from '../../common/errors.js';
+import { ErrorCode, ReplayError } from '../../common/errors.js';
 import type { CeptraTransport, HttpMethod, TransportResponse } from './types.js';
 
 export interface ConfigPatchResult {
@@ -39,7 +39,7 @@ export class CeptraControlClient {
       });
     } catch (e) {
       throw new ReplayError(
-        'CONTROL_UNREACHABLE',
+        ErrorCode.ControlUnreachable,
         `CEPtra ${method} ${path} failed: ${(e as Error).message}`,
         {
           canRetry: true,
@@ -49,7 +49,7 @@ export class CeptraControlClient {
     }
     if ((res.status < 200 || res.status >= 300) && !okStatuses.includes(res.status)) {
       throw new ReplayError(
-        'CONTROL_HTTP_' + res.status,
+        `CONTROL_HTTP_${res.status}`,
         `CEPtra ${method} ${path} answered HTTP ${res.status}: ${res.body.slice(0, 500)}`,
         {
           canRetry: res.status >= 500 || res.status === 429,
@@ -64,9 +64,13 @@ export class CeptraControlClient {
     try {
       return JSON.parse(res.body) as T;
     } catch (e) {
-      throw new ReplayError('BAD_RESPONSE', `CEPtra ${path} answered non-JSON: ${res.body.slice(0, 200)}`, {
-        cause: e,
-      });
+      throw new ReplayError(
+        ErrorCode.BadResponse,
+        `CEPtra ${path} answered non-JSON: ${res.body.slice(0, 200)}`,
+        {
+          cause: e,
+        },
+      );
     }
   }
 

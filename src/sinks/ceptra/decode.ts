@@ -9,7 +9,7 @@ import {
   MAX_HINTED_WAIT_MS,
   normalizeStatus,
 } from '../../common/contract.js';
-import { ReplayError } from '../../common/errors.js';
+import { ErrorCode, ReplayError } from '../../common/errors.js';
 import type { EventResult } from './types.js';
 
 const HINTS: Record<string, CreditHint> = {
@@ -20,7 +20,10 @@ const HINTS: Record<string, CreditHint> = {
 
 function bad(msg: string, body: unknown): ReplayError {
   const text = typeof body === 'string' ? body : JSON.stringify(body);
-  return new ReplayError('BAD_RESPONSE', `CEPtra answered an unexpected body: ${msg}: ${text.slice(0, 300)}`);
+  return new ReplayError(
+    ErrorCode.BadResponse,
+    `CEPtra answered an unexpected body: ${msg}: ${text.slice(0, 300)}`,
+  );
 }
 
 function num(v: unknown): number | null {

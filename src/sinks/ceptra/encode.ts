@@ -10,7 +10,9 @@
  * ~2.0M events/s (~0.5 ms/batch, 3.3× faster); a re-send only re-concatenates cached prefixes
  * with the new hint suffix (~14 µs/batch before the socket write flattens the string).
  */
+
 import { type CepCreditHint, type CreditHint, REPLAY_FLAG } from '../../common/contract.js';
+import { unreachable } from '../../common/errors.js';
 import type { SourceEvent } from '../../sources/source.js';
 import type { BatchEncoding } from './options.js';
 
@@ -94,8 +96,7 @@ export function contentTypeFor(encoding: BatchEncoding): string {
     case 'json':
       return 'application/json';
     default: {
-      const never: never = encoding;
-      throw new Error(`unknown encoding ${String(never)}`);
+      return unreachable(encoding, 'encoding');
     }
   }
 }

@@ -1,4 +1,3 @@
-export { PermanentRejectionError } from '../../common/errors.js';
 export { abortableSleep, expBackoffMs, hintBackoffMs, parseRetryAfter } from './backoff.js';
 export { classifyHttp, classifyResult, HttpAction, Outcome } from './classify.js';
 export { CeptraClient, type RetryTally, Route } from './client.js';

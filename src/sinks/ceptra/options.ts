@@ -61,8 +61,6 @@ export interface CeptraClientOptions {
   retryCapMs: number;
   /** Give up HTTP-level retries after this long (ReplayError canRetry=true); null = never. */
   maxRetryDurationMs: number | null;
-  /** TransientBackpressure retries per event before giving up (single `appendOne`); Infinity = never. */
-  maxTransientRetries: number;
   /** `job` label on metrics. */
   job: string;
   registry: Registry | undefined;
@@ -78,7 +76,7 @@ export interface CeptraClientOptions {
 
 export const defaultCeptraClientOptions = {
   url: 'http://127.0.0.1:8080',
-  connections: 4,
+  connections: 8,
   pipelining: 1,
   lanePipelining: 1,
   headersTimeoutMs: 30_000,
@@ -101,7 +99,6 @@ export const defaultCeptraClientOptions = {
   retryBaseMs: 50,
   retryCapMs: 5_000,
   maxRetryDurationMs: null,
-  maxTransientRetries: Number.POSITIVE_INFINITY,
   job: 'replay',
   registry: undefined,
   logger: undefined,
@@ -164,7 +161,6 @@ export function resolveCeptraClientOptions(
     'defaultBackoffMaxMs',
     'retryBaseMs',
     'retryCapMs',
-    'maxTransientRetries',
   ] as const) {
     nonNegative(o, k);
   }

@@ -8,7 +8,7 @@
  * caught up meanwhile), or reports the gap to the engine, which resumes from its cursor if that
  * closes it, or fails the partition naming the stream, the expected and the refused seq.
  */
-import { ReplayError } from '../../common/errors.js';
+import { ErrorCode, ReplayError } from '../../common/errors.js';
 import type { SinkBatch } from '../sink.js';
 import type { CeptraClient } from './client.js';
 
@@ -57,7 +57,7 @@ export async function onOutOfOrder(
     // The batch the target waits for failed (e.g. an outage past the deadline): this one can never
     // be accepted before it. Fail it too; the partition resumes from its cursor, both in order.
     throw new ReplayError(
-      'TARGET_OUTAGE',
+      ErrorCode.TargetOutage,
       `CEPtra refuses seq ${seq} of replay stream ${stream} OUT_OF_ORDER_SEQUENCE: the batch before it failed`,
       { canRetry: true },
     );
@@ -72,7 +72,7 @@ export async function onOutOfOrder(
   const last = await client.streamLastSeq(stream);
   if (last === undefined) {
     throw new ReplayError(
-      'SEQUENCE_UNRESOLVABLE',
+      ErrorCode.SequenceUnresolvable,
       `CEPtra refuses seq ${seq} of replay stream ${stream} OUT_OF_ORDER_SEQUENCE (expected seq unknown) ` +
         `and does not serve GET /v1/replay/streams/{stream} to say which seq it expects; cannot resynchronise`,
       { details: { stream, refusedSeq: seq.toString() } },
@@ -82,7 +82,7 @@ export async function onOutOfOrder(
     // It has caught up since it answered: send again now, but never in a loop.
     if (++state.resends > MAX_IMMEDIATE_RESENDS) {
       throw new ReplayError(
-        'SEQUENCE_UNRESOLVABLE',
+        ErrorCode.SequenceUnresolvable,
         `CEPtra refuses seq ${seq} of replay stream ${stream} OUT_OF_ORDER_SEQUENCE ${state.resends} times ` +
           `in a row while reporting last_seq ${last} (it expects seq ${last + 1n}): its sequence bookkeeping ` +
           'contradicts its answers',
@@ -92,7 +92,7 @@ export async function onOutOfOrder(
     return;
   }
   throw new ReplayError(
-    'SEQUENCE_GAP',
+    ErrorCode.SequenceGap,
     `CEPtra replay stream ${stream} expects seq ${last + 1n} but this batch starts at seq ${seq} ` +
       `(OUT_OF_ORDER_SEQUENCE): the target does not have seqs ${last + 1n}..${seq - 1n}`,
     { canRetry: true, details: { stream, lastSeq: last.toString(), refusedSeq: seq.toString() } },

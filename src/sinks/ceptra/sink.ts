@@ -2,6 +2,7 @@
  * `CeptraSink`: the `Sink` port over the CEPtra client. `createCeptraSink` discovers replay
  * sequencing (`GET /v1/state`) when `sequencing: 'auto'`.
  */
+import { ErrorCode, ReplayError, unreachable } from '../../common/errors.js';
 import { displayUrl } from '../../common/redact.js';
 import type { BatchAck, Sink, SinkAttempt, SinkBatch } from '../sink.js';
 import { sendBatchMode } from './batch-sender.js';
@@ -46,7 +47,7 @@ export class CeptraSink implements Sink {
     const batch = input.after === undefined && prev !== undefined ? { ...input, after: prev } : input;
     const outcome = this.sendMode(batch, signal);
     const settled = outcome.catch(() => {
-      throw new Error('predecessor failed');
+      throw new ReplayError(ErrorCode.PartitionFailed, 'the batch before it failed');
     });
     settled.catch(() => undefined);
     this.lastOutcome.set(stream, settled);
@@ -79,8 +80,7 @@ export class CeptraSink implements Sink {
       case 'single':
         return sendSingleMode(this.client, batch, this.sequencing, signal);
       default: {
-        const never: never = mode;
-        throw new Error(`unknown mode ${String(never)}`);
+        return unreachable(mode, 'mode');
       }
     }
   }

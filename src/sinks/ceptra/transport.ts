@@ -3,7 +3,7 @@
  * TLS/mTLS material goes to undici's `connect` options.
  */
 import { Client, Pool } from 'undici';
-import { ReplayError } from '../../common/errors.js';
+import { ErrorCode, ReplayError } from '../../common/errors.js';
 import { type CeptraClientOptions, loadPem } from './options.js';
 import type { CeptraTransport, TransportRequest, TransportResponse } from './types.js';
 
@@ -101,7 +101,7 @@ async function readCapped(body: AsyncIterable<Buffer> & { destroy(): unknown }, 
     if (size > max) {
       body.destroy();
       throw new ReplayError(
-        'RESPONSE_TOO_LARGE',
+        ErrorCode.ResponseTooLarge,
         `CEPtra ${path} answered a body larger than ${max} bytes (ceptra.maxResponseBytes); refusing to read it`,
       );
     }

@@ -1,3 +1,5 @@
+import { ErrorCode, ReplayError } from '../../common/errors.js';
+
 /**
  * COPY ... TO STDOUT text format, split and unescaped on Buffers.
  *
@@ -66,7 +68,7 @@ export function splitCopyRow(
     for (;;) {
       let tab = buf.indexOf(TAB, fieldStart);
       if (tab < 0 || tab > end) tab = end;
-      if (col >= columns) throw new Error(`COPY row has more than ${columns} fields`);
+      if (col >= columns) throw copyError(`COPY row has more than ${columns} fields`);
       row[col++] = buf.subarray(fieldStart, tab);
       if (tab === end) break;
       fieldStart = tab + 1;
@@ -80,14 +82,14 @@ export function splitCopyRow(
         escaped = true;
         i++; // the escaped byte can never be a separator
       } else if (c === TAB) {
-        if (col >= columns) throw new Error(`COPY row has more than ${columns} fields`);
+        if (col >= columns) throw copyError(`COPY row has more than ${columns} fields`);
         row[col++] = escaped ? unescapeCopyField(buf, fieldStart, i) : buf.subarray(fieldStart, i);
         fieldStart = i + 1;
         escaped = false;
       }
     }
   }
-  if (col !== columns) throw new Error(`COPY row has ${col} fields, expected ${columns}`);
+  if (col !== columns) throw copyError(`COPY row has ${col} fields, expected ${columns}`);
   return row;
 }
 
@@ -127,6 +129,11 @@ export class CopyTextSplitter {
 
   /** Call at end of stream: a trailing partial row means a truncated stream. */
   finish(): void {
-    if (this.rest !== null && this.rest.length > 0) throw new Error('COPY stream ended inside a row');
+    if (this.rest !== null && this.rest.length > 0) throw copyError('COPY stream ended inside a row');
   }
+}
+
+/** A COPY stream that is not what the query asked for: never retried (re-reading gives the same). */
+function copyError(message: string): ReplayError {
+  return new ReplayError(ErrorCode.SourceError, `Postgres source: ${message}`);
 }

@@ -14,7 +14,9 @@
  * `countNullTimes`). The valid-row path costs what it cost before: the NULL checks replace the
  * old `NULL -> empty bytes` checks, and the UTF-8 check (native `isUtf8`) runs only for SQL_ASCII.
  */
+
 import { isUtf8 } from 'node:buffer';
+import { ErrorCode, ReplayError } from '../../common/errors.js';
 import { type PoisonRow, SourcePoisonReason } from '../source.js';
 import type { BatchBuilder } from './batcher.js';
 import type { CopyRow } from './copy-text.js';
@@ -49,7 +51,7 @@ export function poisonReason(
 
 const reasonOf = (...args: Parameters<typeof poisonReason>): string => {
   const r = poisonReason(...args);
-  if (r === null) throw new Error('rowDecoder: poison row without a reason');
+  if (r === null) throw new ReplayError(ErrorCode.Bug, 'rowDecoder: poison row without a reason');
   return r;
 };
 

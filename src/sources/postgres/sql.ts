@@ -5,7 +5,9 @@
  * these exact values). Either way comparisons happen in the column's native type, so the composite
  * index (partition, event_time, event_id) serves the keyset scan.
  */
+
 import { escapeLiteral } from 'pg';
+import { unreachable } from '../../common/errors.js';
 import type { SourcePosition, TimeWindow } from '../source.js';
 import type { TableMeta } from './types.js';
 
@@ -229,8 +231,7 @@ export function minimalId(m: TableMeta): string {
     case 'integer':
       return '-9223372036854775808';
     default: {
-      const never: never = k;
-      throw new Error(`unknown id kind ${String(never)}`);
+      return unreachable(k, 'id kind');
     }
   }
 }

@@ -4,7 +4,9 @@
  * Sessions run with TimeZone=UTC and DateStyle=ISO (set on every pooled connection), so timestamptz
  * text is `YYYY-MM-DD HH:MM:SS[.ffffff]+00[ BC]`; `timestamp` columns are read as UTC.
  */
+
 import { civilFromDays, daysFromCivil } from '../../common/civil.js';
+import { unreachable } from '../../common/errors.js';
 import type { EventTimeUnit } from './options.js';
 
 export type Rounding = 'floor' | 'ceil';
@@ -153,8 +155,7 @@ export function timeCodec(kind: TimeKind, unit: EventTimeUnit | undefined): Time
     case 'numeric':
       return numericEpochCodec(unit ?? 'ns');
     default: {
-      const never: never = kind;
-      throw new Error(`unknown time kind ${String(never)}`);
+      return unreachable(kind, 'time kind');
     }
   }
 }

@@ -1,5 +1,5 @@
 /** Test helpers for the CEPtra client: a scripted transport, events, a fake clock. */
-import { ReplayError } from '../../../src/common/errors.js';
+import { ErrorCode, ReplayError } from '../../../src/common/errors.js';
 import type {
   CeptraTransport,
   TransportRequest,
@@ -17,7 +17,7 @@ export class ScriptedTransport implements CeptraTransport {
 
   async request(req: TransportRequest): Promise<TransportResponse> {
     if (this.cursor >= this.script.length) {
-      throw new ReplayError('SCRIPT_EXHAUSTED', `scripted responses exhausted at request ${this.cursor + 1}`);
+      throw new ReplayError(ErrorCode.Bug, `scripted responses exhausted at request ${this.cursor + 1}`);
     }
     this.requests.push(req);
     let next = this.script[this.cursor++]!;

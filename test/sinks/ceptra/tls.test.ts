@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { TLSSocket } from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type AttemptInfo, CeptraClient } from '../../../src/sinks/ceptra/index.js';
+import { type AttemptInfo, CeptraClient, CeptraSink } from '../../../src/sinks/ceptra/index.js';
 import { makeEvents } from './helpers.js';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'ceptra-tls-'));
@@ -106,11 +106,12 @@ describe('CeptraClient over mTLS', () => {
         key: readFileSync(f('client.key')),
         servername: 'localhost',
       },
+      mode: 'single',
       onAttempt: (a) => attempts.push(a),
     });
     try {
-      const r = await client.appendOne(makeEvents(1)[0]!);
-      expect(r.status).toBe('Healthy');
+      const ack = await new CeptraSink(client, false).send({ partition: 0, events: makeEvents(1) });
+      expect(ack.accepted).toBe(1);
       expect(peers).toEqual(['replayer']);
       expect(attempts).toHaveLength(1);
       expect(attempts[0]).toMatchObject({ route: '/append', status: 200, events: 1, retryReason: null });
@@ -126,7 +127,9 @@ describe('CeptraClient over mTLS', () => {
       tls: { cert: { path: f('client.pem') }, key: { path: f('client.key') }, servername: 'localhost' },
     });
     try {
-      const err = await client.appendOne(makeEvents(1)[0]!).catch((e: unknown) => e);
+      const err = await new CeptraSink(client, false)
+        .send({ partition: 0, events: makeEvents(1) })
+        .catch((e: unknown) => e);
       expect((err as { code: string }).code).toBe('TLS_VERIFY');
       expect((err as { canRetry: boolean }).canRetry).toBe(false);
       expect(client.stats().appendRetry).toBe(0);

@@ -4,7 +4,7 @@
  * password"), which are bad input (ConfigError, exit 2). Never the URL's password.
  */
 import { describe, expect, it } from 'vitest';
-import { ConfigError, ExitCode, ReplayError } from '../../../src/common/errors.js';
+import { ConfigError, ErrorCode, ExitCode, ReplayError } from '../../../src/common/errors.js';
 import {
   classifyPgConnectError,
   classifyPgError,
@@ -86,11 +86,19 @@ describe('pgConnectFailure', () => {
   });
 
   it('bad input: a database that does not exist, a host name that does not resolve, an unreadable TLS file', () => {
-    const missing = pgConnectFailure(sqlstate('3D000', 'database "events" does not exist'), source, 'X');
+    const missing = pgConnectFailure(
+      sqlstate('3D000', 'database "events" does not exist'),
+      source,
+      ErrorCode.SourceError,
+    );
     expect(missing).toBeInstanceOf(ConfigError);
     expect((missing as ConfigError).field).toBe('source.url');
     expect(missing!.exitCode).toBe(ExitCode.BadInput);
-    const dns = pgConnectFailure(errno('ENOTFOUND', 'getaddrinfo ENOTFOUND db.exmaple'), state, 'X');
+    const dns = pgConnectFailure(
+      errno('ENOTFOUND', 'getaddrinfo ENOTFOUND db.exmaple'),
+      state,
+      ErrorCode.SourceError,
+    );
     expect(dns).toBeInstanceOf(ConfigError);
     expect((dns as ConfigError).field).toBe('state.url');
     const file = Object.assign(new Error("ENOENT: no such file or directory, open '/etc/ca.pem'"), {
@@ -98,7 +106,7 @@ describe('pgConnectFailure', () => {
       syscall: 'open',
       path: '/etc/ca.pem',
     });
-    const tls = pgConnectFailure(file, source, 'X');
+    const tls = pgConnectFailure(file, source, ErrorCode.SourceError);
     expect(tls).toBeInstanceOf(ConfigError);
     expect(tls!.message).toContain('cannot read the TLS file /etc/ca.pem');
     for (const e of [missing!, dns!, tls!]) expectSafe(e);
@@ -110,23 +118,29 @@ describe('pgConnectFailure', () => {
     expect(verify).not.toBeInstanceOf(ConfigError);
     expect([verify.exitCode, verify.canRetry]).toEqual([ExitCode.Failed, false]);
     expect(verify.message).toContain('TLS verification failed (DEPTH_ZERO_SELF_SIGNED_CERT)');
-    const noTls = pgConnectFailure(new Error('The server does not support SSL connections'), source, 'X');
+    const noTls = pgConnectFailure(
+      new Error('The server does not support SSL connections'),
+      source,
+      ErrorCode.SourceError,
+    );
     expect(noTls).toBeInstanceOf(ConfigError);
     expect(noTls!.message).toContain('the server does not accept TLS, but source.url asks for it');
     const verifyCa = pgConnectFailure(
       new Error('SECURITY WARNING: Using sslmode=verify-ca requires specifying a CA with sslrootcert.'),
       source,
-      'X',
+      ErrorCode.SourceError,
     );
     expect(verifyCa).toBeInstanceOf(ConfigError);
     for (const e of [verify, noTls!, verifyCa!]) expectSafe(e);
   });
 
   it('is not about query errors or bugs', () => {
-    expect(pgConnectFailure(sqlstate('42P01'), source, 'X')).toBeUndefined();
-    expect(pgConnectFailure(new TypeError('x is not a function'), source, 'X')).toBeUndefined();
-    const known = new ReplayError('K', 'k');
-    expect(pgConnectFailure(known, source, 'X')).toBe(known);
+    expect(pgConnectFailure(sqlstate('42P01'), source, ErrorCode.SourceError)).toBeUndefined();
+    expect(
+      pgConnectFailure(new TypeError('x is not a function'), source, ErrorCode.SourceError),
+    ).toBeUndefined();
+    const known = new ReplayError(ErrorCode.Bug, 'k');
+    expect(pgConnectFailure(known, source, ErrorCode.SourceError)).toBe(known);
   });
 });
 
