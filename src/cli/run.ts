@@ -12,7 +12,7 @@ import {
   startMetricsServer,
   windowsFromFile,
 } from '../app/index.js';
-import { ConfigError, ExitCode } from '../common/errors.js';
+import { ConfigError, ExitCode, unreachable } from '../common/errors.js';
 import { createLogger, type Logger } from '../common/logger.js';
 import { type JobConfig, loadJobConfig } from '../config/index.js';
 import type { JobSummary } from '../engine/job-runner.js';
@@ -104,14 +104,11 @@ export function exitCodeOf(s: JobSummary): number {
       return ExitCode.Failed;
     case 'interrupted':
       return ExitCode.Interrupted;
-    default: {
-      const never: never = s.outcome;
-      return never;
-    }
+    default:
+      return unreachable(s.outcome, 'job outcome');
   }
 }
 
-/** First SIGINT/SIGTERM: graceful stop (drain, commit, exit 3). Second: exit 3 at once. */
 /**
  * First SIGINT/SIGTERM: graceful stop (no new reads, drain in flight, commit, exit 3). A second
  * signal, or the drain deadline passing, exits 3 at once; nothing is lost either way (the next run

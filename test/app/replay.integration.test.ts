@@ -5,9 +5,10 @@
  */
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runReplay } from '../../src/app/index.js';
+import { type Replay, runReplay } from '../../src/app/index.js';
 import { silentLogger } from '../../src/common/logger.js';
 import { loadJobConfig } from '../../src/config/index.js';
+import { PartitionState } from '../../src/engine/types.js';
 import { type SimServer, startSim } from '../../src/sim/index.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/pg.js';
 import {
@@ -144,17 +145,14 @@ describe('run: exactly once, in order', () => {
       extra: 'workers: 0',
     });
     const config = await loadJobConfig(path, { target: { outageDeadlineMs: 200 } });
-    const run = runReplay(config, { logger: silentLogger() });
-    // Wait for the outage to be seen (pre-flight may take a while on a loaded machine), then let it
-    // last well past the 200 ms deadline.
-    const injected503 = async () =>
-      ((await (await fetch(`${sim.url}/sim/stats`)).json()) as { faults_injected: Record<string, number> })
-        .faults_injected['503'] ?? 0;
-    const base = await injected503();
+    let replay: Replay | undefined;
+    const run = runReplay(config, { logger: silentLogger(), onReplay: (r) => (replay = r) });
+    // The outage outlasted the 200 ms deadline once a partition says it is waiting for the target.
     const deadline = Date.now() + 30_000;
-    while ((await injected503()) === base && Date.now() < deadline)
-      await new Promise((r) => setTimeout(r, 20));
-    await new Promise((r) => setTimeout(r, 1500));
+    const waiting = () =>
+      replay?.snapshot().partitions.some((p) => p.state === PartitionState.WaitingForTarget);
+    while (!waiting() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    expect(waiting()).toBe(true);
     expect((await simTotals(sim.url)).applied).toBe(0);
     await fetch(`${sim.url}/sim/faults`, { method: 'DELETE' });
     const cleared = Date.now();

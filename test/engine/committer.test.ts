@@ -94,7 +94,7 @@ describe('CursorCommitter', () => {
     let released = false;
     const held = c.room(stop.signal).then(() => (released = true));
     await c.flush(); // still down
-    await new Promise((r) => setTimeout(r, 20));
+    await new Promise((r) => setImmediate(r)); // let a (wrong) release run its continuation
     expect(released).toBe(false);
     expect(errors).toHaveLength(2);
     down.value = false;

@@ -38,7 +38,8 @@ function events(p: number, n: number, prefix: string): SourceEvent[] {
 }
 
 async function applied(sim: SimServer, p: number): Promise<string[]> {
-  for (let i = 0; i < 200 && sim.stats().totals.queue_depth > 0; i++) await new Promise((r) => setTimeout(r, 10));
+  for (let i = 0; i < 200 && sim.stats().totals.queue_depth > 0; i++)
+    await new Promise((r) => setTimeout(r, 10));
   const text = await (await fetch(`${sim.url}/sim/applied?partition=${p}`)).text();
   return text
     .split('\n')

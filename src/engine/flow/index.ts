@@ -1,4 +1,4 @@
-/** Apply-lag-driven flow control: lag poller, AIMD controller, shared events/s cap. */
+/** Apply-lag-driven flow control: lag poller, the rate law (AIMD only without a lag signal), global events/s cap. */
 export type { PartitionFlowState } from './aimd.js';
 export { FlowController, type FlowControllerDeps, type KnobChange } from './controller.js';
 export { type FetchText, LagPoller, type LagPollerOptions } from './lag-poller.js';

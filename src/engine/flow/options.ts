@@ -9,7 +9,7 @@ export const FlowMode = { Adaptive: 'adaptive', Static: 'static' } as const;
 export type FlowMode = (typeof FlowMode)[keyof typeof FlowMode];
 
 export interface FlowControllerOptions {
-  /** `adaptive`: AIMD on apply lag; `static`: knobs stay at the start values, metrics only. */
+  /** `adaptive`: paced by the rate law on apply lag; `static`: knobs stay at the start values, metrics only. */
   mode: FlowMode;
   /** Apply lag the controller keeps each partition under (contract §5: ≤ 200 ms is healthy). */
   targetApplyLagMs: number;

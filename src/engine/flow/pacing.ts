@@ -1,7 +1,8 @@
 /**
- * The lowest tier of the AIMD ladder: a per-partition events/s pace, engaged only when a cut is
- * due and batch size and in-flight are already at their minimums (one minBatch per round trip can
- * still be more than a slow target applies). `FlowController.acquire` waits for it before a batch.
+ * The per-partition events/s pace `FlowController.acquire` waits on before a batch. With a lag
+ * signal the rate law (rate.ts) steers it; without one it is the lowest tier of the RTT ladder
+ * (aimd.ts), engaged only when a cut is due and batch size and in-flight are already at their
+ * minimums (one minBatch per round trip can still be more than a slow target applies).
  */
 import type { FlowControllerOptions } from './options.js';
 

@@ -223,8 +223,12 @@ describe('LagPoller: loop', () => {
     const three = new Promise<void>((r) => {
       resolveThree = r;
     });
+    let fetched = 0;
     const poller = new LagPoller({
-      fetchText,
+      fetchText: async (path) => {
+        if (path === '/metrics') fetched++;
+        return fetchText(path);
+      },
       intervalMs: 10,
       onSample: (s) => {
         seen.push(s.id);
@@ -234,9 +238,11 @@ describe('LagPoller: loop', () => {
     poller.start();
     await three;
     await poller.stop();
+    // stop() resolves once the loop has exited: whatever was still due must not arrive later.
     const after = seen.length;
-    await new Promise((r) => setTimeout(r, 40));
+    await new Promise((r) => setImmediate(r));
     expect(seen.length).toBe(after);
+    expect(fetched).toBe(after); // every poll made produced its sample; none was left in flight
     expect(seen.slice(0, 3)).toEqual([1, 2, 3]);
     expect(poller.last?.partitions.get(0)?.applyLagMs).toBe(5);
   });
