@@ -16,6 +16,7 @@ import {
   expectedOrder,
   loadRows,
   makeRows,
+  resetSim,
   simTotals,
   waitApplied,
   writeJobFile,
@@ -38,17 +39,7 @@ afterAll(async () => {
   await db?.drop();
 });
 
-async function reset(faults?: Record<string, unknown>) {
-  await fetch(`${sim.url}/sim/reset`, { method: 'POST' });
-  if (faults) {
-    const r = await fetch(`${sim.url}/sim/faults`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify(faults),
-    });
-    expect(r.status).toBe(200);
-  }
-}
+const reset = (faults?: Record<string, unknown>) => resetSim(sim.url, faults);
 
 async function expectExactlyOnceInOrder() {
   const totals = await waitApplied(sim.url);

@@ -20,6 +20,7 @@ import {
   type FixtureRow,
   loadRows,
   makeRows,
+  resetSim,
   simTotals,
   waitApplied,
   writeJobFile,
@@ -41,17 +42,7 @@ afterAll(async () => {
   await db?.drop();
 });
 
-async function reset(faults?: Record<string, unknown>) {
-  await fetch(`${sim.url}/sim/reset`, { method: 'POST' });
-  if (faults) {
-    const r = await fetch(`${sim.url}/sim/faults`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify(faults),
-    });
-    expect(r.status).toBe(200);
-  }
-}
+const reset = (faults?: Record<string, unknown>) => resetSim(sim.url, faults);
 
 /**
  * New rows interleaved with the existing ones (same time range, other seed), stored in their routed

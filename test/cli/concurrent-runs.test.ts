@@ -9,7 +9,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type SimServer, startSim } from '../../src/sim/index.js';
 import { collect, runCli, spawnCli } from '../helpers/cli.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/pg.js';
-import { loadRows, makeRows, simTotals, waitApplied, writeJobFile } from '../helpers/replay-fixture.js';
+import {
+  loadRows,
+  makeRows,
+  simTotals,
+  until,
+  waitApplied,
+  writeJobFile,
+} from '../helpers/replay-fixture.js';
 
 const PARTS = 4;
 const TOTAL = 8_000;
@@ -26,14 +33,6 @@ afterAll(async () => {
   await sim?.close();
   await db?.drop();
 });
-
-async function until(pred: () => Promise<boolean>, timeoutMs = 30_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await pred())) {
-    if (Date.now() > deadline) throw new Error('condition not reached');
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 const started = () => until(async () => (await simTotals(sim.url)).applied > 0);
 

@@ -13,6 +13,7 @@ import {
   loadRows,
   makeRows,
   simTotals,
+  until,
   waitApplied,
   writeJobFile,
 } from '../helpers/replay-fixture.js';
@@ -34,14 +35,6 @@ afterAll(async () => {
   await sim?.close();
   await db?.drop();
 });
-
-async function until(pred: () => Promise<boolean>, timeoutMs = 30_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await pred())) {
-    if (Date.now() > deadline) throw new Error('condition not reached');
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 describe('ceptra-replay run (child process)', () => {
   it('resumes after SIGKILL with every event applied exactly once and in order', async () => {

@@ -143,3 +143,24 @@ export async function waitApplied(simUrl: string, timeoutMs = 20_000): Promise<S
     await new Promise((r) => setTimeout(r, 50));
   }
 }
+
+/** Back to an empty emulator, then the given faults (if any). */
+export async function resetSim(simUrl: string, faults?: Record<string, unknown>): Promise<void> {
+  await fetch(`${simUrl}/sim/reset`, { method: 'POST' });
+  if (!faults) return;
+  const r = await fetch(`${simUrl}/sim/faults`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(faults),
+  });
+  if (r.status !== 200) throw new Error(`POST /sim/faults answered ${r.status}: ${await r.text()}`);
+}
+
+/** Polls `pred` until it holds (throws after `timeoutMs`). */
+export async function until(pred: () => Promise<boolean> | boolean, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await pred())) {
+    if (Date.now() > deadline) throw new Error('condition not reached');
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
