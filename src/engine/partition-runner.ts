@@ -191,8 +191,10 @@ export async function runPartition(input: PartitionRunInput): Promise<PartitionR
   try {
     outer: for (const window of input.windows) {
       if (from && from.tsNs >= window.endNs) continue;
+      // Read in large batches (the largest the knobs may ask for): each piece sent below follows
+      // the live knob, so a batch size that grows mid-read is used at once.
       const reader = input.source.read(partition, from, window, {
-        batchSize: knobs.batchSize,
+        batchSize: Math.max(input.readBatchSize ?? 0, knobs.batchSize),
         signal: input.stop,
       });
       for await (const raw of reader) {

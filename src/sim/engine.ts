@@ -33,6 +33,8 @@ export class SimEngine implements RoutingCache {
   projector: Projector | null = null;
   liveGenerated = 0;
   liveRefused = 0;
+  /** Ingest requests answered (after request-level faults), by route, and the events they carried. */
+  requests = { batch: 0, single: 0, events: 0 };
   private timer: NodeJS.Timeout | null = null;
   private lastTick = 0;
 
@@ -107,6 +109,7 @@ export class SimEngine implements RoutingCache {
     this.keyPartition.clear();
     this.liveGenerated = 0;
     this.liveRefused = 0;
+    this.requests = { batch: 0, single: 0, events: 0 };
     this.buildPartitions();
   }
 

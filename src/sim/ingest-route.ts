@@ -69,6 +69,9 @@ export async function handleAppend(
   try {
     const events = parseEvents(body.toString('utf8'), String(req.headers['content-type'] ?? ''), batch);
     validateEvents(events, cols, engine, batch ? 'events' : 'event');
+    if (batch) engine.requests.batch++;
+    else engine.requests.single++;
+    engine.requests.events += cols.n;
     results = processEvents(engine, cols, fault === RequestFault.Transient);
   } catch (e) {
     if (e instanceof BadRequest) {

@@ -12,6 +12,8 @@ export interface SimStats {
   totals: Omit<PartitionStats, 'partition_id' | 'first_applied' | 'last_applied'>;
   live_generated: number;
   live_refused: number;
+  /** Ingest requests processed (`/append/batch`, `/append`) and the events they carried. */
+  requests: { batch: number; single: number; events: number };
   faults_injected: Record<string, number>;
 }
 
@@ -49,6 +51,7 @@ export function collectStats(engine: SimEngine): SimStats {
     totals,
     live_generated: engine.liveGenerated,
     live_refused: engine.liveRefused,
+    requests: { ...engine.requests },
     faults_injected: { ...engine.faults.injected },
   };
 }
