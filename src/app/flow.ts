@@ -7,29 +7,25 @@ import type { Registry } from 'prom-client';
 import type { Logger } from '../common/logger.js';
 import type { JobConfig } from '../config/index.js';
 import {
-  AttemptOutcome,
   type AttemptReport,
   defaultFlowControllerOptions,
   FlowController,
   LagPoller,
 } from '../engine/flow/index.js';
 import type { FlowHooks } from '../engine/job-runner.js';
-import { parseReplayStream } from '../engine/types.js';
 import type { CeptraSink } from '../sinks/ceptra/index.js';
 import type { SinkAttempt } from '../sinks/sink.js';
 
-export function attemptReport(a: SinkAttempt): AttemptReport | null {
-  if (a.lane === undefined) return null;
-  const stream = parseReplayStream(a.lane);
-  if (stream === null) return null;
-  const { partition } = stream;
-  let outcome: AttemptReport['outcome'];
-  if (a.status === 429) outcome = AttemptOutcome.Http429;
-  else if (a.status === 503) outcome = AttemptOutcome.Http503;
-  else if (a.status === 0 || a.status >= 500) outcome = AttemptOutcome.Error;
-  else if (a.retryReason === null || a.retryReason === 'OUT_OF_ORDER_SEQUENCE') outcome = AttemptOutcome.Ok;
-  else outcome = AttemptOutcome.Backpressure; // TransientBackpressure and the other TRANSIENT_* reasons
-  return { partition, rttMs: a.rttMs, events: a.events, outcome, ...(a.hint ? { hint: a.hint } : {}) };
+/** The sink's classified attempt, as the controller takes it (the sink owns the classification). */
+export function attemptReport(a: SinkAttempt): AttemptReport {
+  return {
+    partition: a.partition,
+    rttMs: a.rttMs,
+    events: a.events,
+    outcome: a.outcome,
+    refused: a.refused,
+    ...(a.hint ? { hint: a.hint } : {}),
+  };
 }
 
 export interface FlowRuntime {
@@ -84,10 +80,7 @@ export function startFlow(
         })
       : null;
   poller?.start();
-  const onAttempt = (a: SinkAttempt) => {
-    const r = attemptReport(a);
-    if (r) controller.onAttempt(r);
-  };
+  const onAttempt = (a: SinkAttempt) => controller.onAttempt(attemptReport(a));
   sink.onAttempt = onAttempt; // the inline sink; pooled sinks forward theirs through the executor
   const hooks: FlowHooks = {
     knobs: (p) => controller.knobs(p),
@@ -96,6 +89,7 @@ export function startFlow(
       controller.onBatchLaunched(p, inflight, events);
     },
     onAttempt,
+    forget: (p) => controller.forget(p),
   };
   return {
     hooks,

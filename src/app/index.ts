@@ -16,7 +16,7 @@ export { type EmbeddedPg, startEmbeddedPostgres } from './embedded-postgres.js';
 export { attemptReport, type FlowRuntime, startFlow } from './flow.js';
 export { type FoldRecording, foldSpecOf, startFoldRecording } from './fold-recording.js';
 export { openStateStore } from './job-record.js';
-export { startMetricsServer } from './metrics-server.js';
+export { MergedMetrics, type MetricsSource, startMetricsServer } from './metrics-server.js';
 export { openSink, openSource, type PortsConfig, portsConfig } from './open.js';
 export { buildPlan } from './plan.js';
 export { type PreflightReport, preflight, ROUTING_SAMPLE_ROWS } from './preflight.js';

@@ -16,11 +16,18 @@ export interface PortsConfig {
   target: JobConfig['target'];
   flow: Pick<JobConfig['flow'], 'parallelPartitions'>;
   guardrails: Pick<JobConfig['guardrails'], 'allowSort' | 'routing'>;
+  /** The run's log level, for the drivers a worker thread builds (default warn). */
+  logLevel?: string;
 }
 
-export function portsConfig(config: JobConfig, readers = config.flow.parallelPartitions): PortsConfig {
+export function portsConfig(
+  config: JobConfig,
+  readers = config.flow.parallelPartitions,
+  logLevel = 'warn',
+): PortsConfig {
   return {
     job: config.job,
+    logLevel,
     source: config.source,
     target: config.target,
     flow: { parallelPartitions: readers },

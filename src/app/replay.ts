@@ -56,6 +56,8 @@ export interface Replay {
   /** The engine's runner: progress snapshots, and the source-side fold once the run is over. */
   readonly runner: JobRunner;
   snapshot(): RunSnapshot;
+  /** Metrics snapshots of the worker threads (their sinks' series), for a merged `/metrics`. */
+  workerMetrics(): unknown[];
   /** Streams the job to its end or until stopped, then closes everything. Once. */
   run(signals?: RunSignals): Promise<JobSummary>;
   /** Closes without running; with a `cause`, the job (already marked running) is marked failed. */
@@ -101,7 +103,11 @@ export async function createReplay(config: JobConfig, opts: ReplayOptions = {}):
               readBatchSize: spec.readBatchSize,
               ...(spec.fold ? { fold: spec.fold } : {}),
               workerFile: opts.workerFile ?? POOL_WORKER_FILE,
-              portsSpec: portsConfig(config, Math.ceil(spec.parallelPartitions / config.workers)),
+              portsSpec: portsConfig(
+                config,
+                Math.ceil(spec.parallelPartitions / config.workers),
+                logger.level,
+              ),
               logger,
               onWorkerCrash: () => metrics.workerCrashes.inc({ job: config.job }),
             }),
@@ -142,6 +148,7 @@ export async function createReplay(config: JobConfig, opts: ReplayOptions = {}):
       sequencing: sink.sequencing,
       runner,
       snapshot: () => runner.snapshot(),
+      workerMetrics: () => executor?.workerMetrics() ?? [],
       async run(signals = {}) {
         if (started) throw new ReplayError(ErrorCode.Bug, 'Replay.run() called twice');
         started = true;

@@ -6,6 +6,7 @@ import type { Command } from 'commander';
 import { Registry } from 'prom-client';
 import {
   createReplay,
+  MergedMetrics,
   type Replay,
   type ReplayOptions,
   type RunSignals,
@@ -35,10 +36,12 @@ export interface RunOptions extends ReplayOptions, RunSignals {
 export async function runJob(config: JobConfig, opts: RunOptions = {}): Promise<JobSummary> {
   const logger = opts.logger ?? createLogger();
   const registry = opts.registry ?? new Registry();
-  const server = opts.metricsPort === undefined ? undefined : await serveMetrics(registry, opts.metricsPort);
+  const merged = new MergedMetrics(registry);
+  const server = opts.metricsPort === undefined ? undefined : await serveMetrics(merged, opts.metricsPort);
   if (server) logger.info({ url: server.url }, 'metrics');
   try {
     const replay = await createReplay(config, { ...opts, logger, registry });
+    merged.add(() => replay.workerMetrics());
     try {
       opts.onReplay?.(replay);
     } catch (err) {
@@ -62,9 +65,9 @@ export async function runJob(config: JobConfig, opts: RunOptions = {}): Promise<
   }
 }
 
-async function serveMetrics(registry: Registry, port: number) {
+async function serveMetrics(source: MergedMetrics, port: number) {
   try {
-    return await startMetricsServer(registry, port);
+    return await startMetricsServer(source, port);
   } catch (err) {
     const code = (err as { code?: string }).code;
     if (code !== 'EADDRINUSE' && code !== 'EACCES') throw err;

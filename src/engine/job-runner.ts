@@ -47,6 +47,8 @@ export interface FlowHooks {
   beforeLaunch(partition: number, events: number, inflightNow: number, signal: AbortSignal): Promise<void>;
   /** Attempts reported by sinks in worker threads. */
   onAttempt(a: SinkAttempt): void;
+  /** A partition is over (done, failed or interrupted): drop its state and series. */
+  forget(partition: number): void;
 }
 
 export interface JobRunOptions {
@@ -163,7 +165,11 @@ export class JobRunner {
       async () => {
         for (let p = queue.shift(); p !== undefined; p = queue.shift()) {
           if (stop.aborted) ledger.setState(p, PartitionState.Interrupted);
-          else await supervisePartition(p, ctx);
+          else {
+            await supervisePartition(p, ctx);
+            // Finished partitions leave the controller: no stale gauges, no skewed median pace.
+            flow?.forget(p);
+          }
         }
       },
     );

@@ -8,6 +8,7 @@
  *   (the target absorbs whatever was in flight);
  * - anything else: the partition fails and the job stops gracefully.
  */
+import { expBackoffMs } from '../common/backoff.js';
 import { ErrorCode, errorMessage, isReplayError, type ReplayError } from '../common/errors.js';
 import type { Logger } from '../common/logger.js';
 import type { SinkAttempt } from '../sinks/sink.js';
@@ -41,6 +42,8 @@ export interface PartitionContext {
   fail(err: unknown): void;
 }
 
+/** Pause of a partition after a retryable failure: capped exponential backoff (common/backoff.ts). */
+const PAUSE_BASE_MS = 200;
 const MAX_BACKOFF_MS = 10_000;
 
 export async function supervisePartition(partition: number, ctx: PartitionContext): Promise<void> {
@@ -108,7 +111,8 @@ async function pause(partition: number, err: ReplayError, attempt: number, ctx: 
   const state = reason === 'source_reconnect' ? PartitionState.Reconnecting : PartitionState.WaitingForTarget;
   ctx.ledger.setState(partition, state);
   ctx.ledger.retry(reason);
-  const delay = Math.min(MAX_BACKOFF_MS, 200 * 2 ** Math.min(attempt, 6)) * (0.5 + Math.random() / 2);
+  // At least half the capped exponential step (so an outage is not hammered), jittered above it.
+  const delay = PAUSE_BASE_MS + expBackoffMs(attempt, PAUSE_BASE_MS, MAX_BACKOFF_MS, Math.random);
   ctx.logger.warn(
     { partition, code: err.code, error: err.message, retryInMs: Math.round(delay) },
     `partition ${state}`,

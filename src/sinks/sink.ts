@@ -52,16 +52,32 @@ export interface Sink {
   close(): Promise<void>;
 }
 
+/**
+ * What one attempt says about the target's capacity, in the engine's vocabulary: the sink
+ * classifies statuses and per-event reasons once, here, and the flow controller never sees HTTP.
+ * `ok`: accepted (ordering refusals — OUT_OF_ORDER_SEQUENCE — and the in-request prefix rule's
+ * TRANSIENT_RETRY are not capacity signals); `backpressure`: events refused for capacity
+ * (TransientBackpressure and the other transient reasons); `http429` / `http503`: the whole
+ * request throttled; `error`: a transport failure, a 5xx or a fatal status.
+ */
+export const AttemptOutcome = {
+  Ok: 'ok',
+  Backpressure: 'backpressure',
+  Http429: 'http429',
+  Http503: 'http503',
+  Error: 'error',
+} as const;
+export type AttemptOutcome = (typeof AttemptOutcome)[keyof typeof AttemptOutcome];
+
 /** One request attempt as seen by the sink (for the flow controller): per attempt, not per retry sequence. */
 export interface SinkAttempt {
-  /** Replay stream (`<job>/<partition>`) when the target sequences; partitions are derived from it. */
-  lane?: string;
-  /** HTTP status, 0 for a network error or timeout. */
-  status: number;
+  partition: number;
+  outcome: AttemptOutcome;
   rttMs: number;
+  /** Events the request carried. */
   events: number;
-  /** Why this attempt will be retried (TRANSIENT_BACKPRESSURE, HTTP_429, …), null when it was accepted. */
-  retryReason: string | null;
+  /** Of those, events refused for capacity (`backpressure`); 0 otherwise. */
+  refused: number;
   /** The target's last credit hint. */
   hint?: { clientWindowSize: number; retryBackoffMs: number };
 }

@@ -1,4 +1,5 @@
 /** Shared shapes of the flow-control component (poller → controller → runner). */
+import type { AttemptOutcome } from '../../sinks/sink.js';
 
 /** Where a lag sample came from; `none` means no endpoint gave a usable lag series. */
 export const LagSignal = { Metrics: 'metrics', Readyz: 'readyz', None: 'none' } as const;
@@ -26,14 +27,8 @@ export interface LagSample {
 export const HEALTHY_APPLY_LAG_MS = 200;
 export const HEALTHY_REPLICATION_LAG_MS = 250;
 
-export const AttemptOutcome = {
-  Ok: 'ok',
-  Backpressure: 'backpressure',
-  Http429: 'http429',
-  Http503: 'http503',
-  Error: 'error',
-} as const;
-export type AttemptOutcome = (typeof AttemptOutcome)[keyof typeof AttemptOutcome];
+/** The sink classifies every attempt into this vocabulary (the port owns it). */
+export { AttemptOutcome } from '../../sinks/sink.js';
 
 export interface AttemptHint {
   clientWindowSize: number;
@@ -46,6 +41,8 @@ export interface AttemptReport {
   rttMs: number;
   events: number;
   outcome: AttemptOutcome;
+  /** Events refused for capacity (`backpressure` attempts); absent = all of them. */
+  refused?: number;
   hint?: AttemptHint;
 }
 

@@ -54,6 +54,8 @@ export const WORKER_YOUNG_GENERATION_MB = 128;
 export class PoolExecutor implements PartitionExecutor {
   readonly pool: Piscina;
   private readonly partitions: ReadonlySet<number>;
+  /** The latest metrics snapshot of each worker thread (its sink's series). */
+  private readonly threadMetrics = new Map<number, unknown>();
   crashes = 0;
 
   constructor(private readonly opts: PoolExecutorOptions) {
@@ -114,7 +116,9 @@ export class PoolExecutor implements PartitionExecutor {
     | { kind: 'result'; result: WorkerResult; cursor: PartitionTask['start'] }
     | { kind: 'crash'; error: unknown; events: number; cursor: PartitionTask['start'] }
   > {
-    const channel = new TaskChannel({ ...t, start });
+    const channel = new TaskChannel({ ...t, start }, (thread, snapshot) =>
+      this.threadMetrics.set(thread, snapshot),
+    );
     const task: WorkerTask = {
       job: this.opts.job,
       partition: t.partition,
@@ -147,6 +151,11 @@ export class PoolExecutor implements PartitionExecutor {
     channel.close();
     if (channel.protocolError) throw channel.protocolError;
     return { kind: 'result', result, cursor: channel.cursor };
+  }
+
+  /** The latest metrics snapshot of every worker thread that sent one. */
+  workerMetrics(): unknown[] {
+    return [...this.threadMetrics.values()];
   }
 
   async close(): Promise<void> {

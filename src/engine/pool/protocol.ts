@@ -118,6 +118,17 @@ export interface AttemptMessage {
   a: SinkAttempt;
 }
 
+/**
+ * Worker → main: the thread's own metrics (its sink's `ceptra_client_*` series), as the ports
+ * factory snapshots them (prom-client's `getMetricsAsJSON()`), about once a second and when a
+ * task ends. The main thread keeps the latest per thread and merges them into `/metrics`.
+ */
+export interface MetricsMessage {
+  t: 'metrics';
+  thread: number;
+  snapshot: unknown;
+}
+
 export type WireDeadLetter = Omit<DeadLetterRecord, 'key' | 'payload'> & {
   key?: WireBytes;
   payload?: WireBytes;
@@ -130,7 +141,12 @@ export interface DeadLettersMessage {
   records: WireDeadLetter[];
 }
 
-export type WorkerMessage = AcquireMessage | AckMessage | AttemptMessage | DeadLettersMessage;
+export type WorkerMessage =
+  | AcquireMessage
+  | AckMessage
+  | AttemptMessage
+  | DeadLettersMessage
+  | MetricsMessage;
 
 // ---- main → worker ----
 

@@ -42,7 +42,10 @@ export class TaskChannel {
   private readonly onStop = () => this.stop('stop');
   private readonly onAbort = () => this.stop('abort');
 
-  constructor(private readonly t: PartitionTask) {
+  constructor(
+    private readonly t: PartitionTask,
+    private readonly onWorkerMetrics?: (thread: number, snapshot: unknown) => void,
+  ) {
     const { port1, port2 } = new MessageChannel();
     this.port = port1;
     this.workerPort = port2;
@@ -98,6 +101,9 @@ export class TaskChannel {
       }
       case 'attempt':
         this.t.onAttempt?.(m.a);
+        return;
+      case 'metrics':
+        this.onWorkerMetrics?.(m.thread, m.snapshot);
         return;
       case 'dead-letters': {
         const reply = (error?: unknown) =>

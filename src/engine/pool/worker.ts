@@ -7,6 +7,7 @@
  * HTTP pool.
  */
 
+import { threadId } from 'node:worker_threads';
 import { ErrorCode } from '../../common/errors.js';
 import type { Sink, SinkAttempt } from '../../sinks/sink.js';
 import type { Source } from '../../sources/source.js';
@@ -28,6 +29,8 @@ import {
 export interface WorkerPorts {
   source: Source;
   sink: Sink;
+  /** This thread's metrics (its sink's), snapshotted for the main thread's `/metrics`. */
+  metrics?(): Promise<unknown>;
 }
 export interface WorkerHooks {
   /** Per-attempt reports of this thread's sink; routed to the partition's task port. */
@@ -35,12 +38,14 @@ export interface WorkerHooks {
 }
 export type WorkerPortsFactory = (spec: unknown, hooks: WorkerHooks) => Promise<WorkerPorts>;
 
-/** Task ports of this thread by replay stream, for routing sink attempts (the sink is shared). */
-const taskPorts = new Map<string, WorkerTask['port']>();
+/**
+ * Task ports of this thread by partition, for routing sink attempts (the sink is shared; a
+ * partition runs in one task at a time).
+ */
+const taskPorts = new Map<number, WorkerTask['port']>();
 const hooks: WorkerHooks = {
   onAttempt(a) {
-    if (a.lane === undefined) return;
-    taskPorts.get(a.lane)?.postMessage({ t: 'attempt', a });
+    taskPorts.get(a.partition)?.postMessage({ t: 'attempt', a });
   },
 };
 
@@ -81,6 +86,7 @@ async function runPartitionTask(
   const letters = new Map<number, { resolve(): void; reject(e: unknown): void }>();
   let nextLetters = 0;
   let acks = 0;
+  let taskMetrics: (() => Promise<unknown>) | undefined;
   port.on('message', (m: MainMessage) => {
     switch (m.t) {
       case 'granted': {
@@ -109,9 +115,11 @@ async function runPartitionTask(
         stop.abort();
     }
   });
-  taskPorts.set(task.stream, port);
+  taskPorts.set(task.partition, port);
   try {
-    const { source, sink } = await portsFor(task.portsSpec);
+    const { source, sink, metrics } = await portsFor(task.portsSpec);
+    startMetricsTimer(metrics);
+    taskMetrics = metrics;
     const res = await runPartition({
       job: task.job,
       partition: task.partition,
@@ -176,7 +184,34 @@ async function runPartitionTask(
       error: toWireError(protocolError ?? err, ErrorCode.PartitionFailed),
     };
   } finally {
-    if (taskPorts.get(task.stream) === port) taskPorts.delete(task.stream);
+    // A last snapshot before the port goes: what this task's requests added is not lost.
+    if (taskMetrics) {
+      const s = await taskMetrics().catch(() => undefined);
+      if (s !== undefined) port.postMessage({ t: 'metrics', thread: threadId, snapshot: s });
+    }
+    if (taskPorts.get(task.partition) === port) taskPorts.delete(task.partition);
     port.close();
   }
+}
+
+/** How often a thread sends its metrics snapshot (and once more when a task ends). */
+const METRICS_EVERY_MS = 1000;
+let metricsTimer: NodeJS.Timeout | null = null;
+
+/** Posts this thread's metrics over one of its live task ports (any will do: they all reach main). */
+function postMetrics(snapshot: (() => Promise<unknown>) | undefined): void {
+  if (!snapshot) return;
+  snapshot().then(
+    (s) => {
+      const port = taskPorts.values().next().value as WorkerTask['port'] | undefined;
+      port?.postMessage({ t: 'metrics', thread: threadId, snapshot: s });
+    },
+    () => undefined,
+  );
+}
+
+function startMetricsTimer(snapshot: (() => Promise<unknown>) | undefined): void {
+  if (!snapshot || metricsTimer) return;
+  metricsTimer = setInterval(() => postMetrics(snapshot), METRICS_EVERY_MS);
+  metricsTimer.unref();
 }

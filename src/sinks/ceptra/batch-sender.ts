@@ -10,10 +10,10 @@
  * their event_id, bytes and replay_seq (their prefixes are encoded once).
  */
 
+import { abortedError } from '../../common/backoff.js';
 import { Reason } from '../../common/contract.js';
 import { ErrorCode, ReplayError, unreachable } from '../../common/errors.js';
 import type { BatchAck, SinkBatch } from '../sink.js';
-import { abortedError } from './backoff.js';
 import { classifyResult, permanentReason, transientReason } from './classify.js';
 import type { CeptraClient } from './client.js';
 import { Route } from './client.js';
@@ -51,6 +51,15 @@ export function tallyResult(
       return unreachable(outcome, 'outcome');
     }
   }
+}
+
+/**
+ * Whether a transient reason says the target lacks capacity. OUT_OF_ORDER_SEQUENCE is an ordering
+ * signal (an earlier batch is not in yet) and TRANSIENT_RETRY only follows an earlier refusal in
+ * the same request (the prefix rule): counting them would turn one refusal into a whole request's.
+ */
+export function isCapacityRefusal(reason: string): boolean {
+  return reason !== Reason.OutOfOrderSequence && reason !== Reason.TransientRetry;
 }
 
 export function emptyAck(): BatchAck {
@@ -115,23 +124,25 @@ export async function sendBatchMode(
         unsent--;
       }
     }
-    const posted = client.post(
-      Route.AppendBatch,
-      () => encodeBatch(prefixes, chunk, client.suffix(), encoding),
+    const posted = client.post({
+      route: Route.AppendBatch,
+      body: () => encodeBatch(prefixes, chunk, client.suffix(), encoding),
       contentType,
-      chunk.length,
-      ack.retries,
+      partition: batch.partition,
+      events: chunk.length,
+      tally: ack.retries,
       signal,
-      sequencing ? batch.replayStream : undefined,
-    );
+      lane: sequencing ? batch.replayStream : undefined,
+    });
     if (unsent === 0) gate?.onAllSent(); // the request is dispatched; the next batch may go
-    const { body, sentAt, rttMs } = await posted;
+    const { body, rttMs } = await posted;
     const results = parseBatchResponse(
       body,
       chunk.map((i) => events[i]!.eventId),
     );
     const unaccepted: number[] = [];
     let retryReason: string | null = null;
+    let refused = 0;
     for (let k = 0; k < chunk.length; k++) {
       const r = results[k]!;
       const i = chunk[k]!;
@@ -140,23 +151,14 @@ export async function sendBatchMode(
       if (transient !== null) {
         unaccepted.push(i);
         retryReason ??= transient;
+        if (isCapacityRefusal(transient)) refused++;
       }
     }
     const progressed = unaccepted.length < chunk.length;
     pending =
       unaccepted.length > 0 ? unaccepted.concat(pending.slice(chunk.length)) : pending.slice(chunk.length);
-    if (sequencing && batch.replayStream !== undefined) {
-      client.options.onAttempt?.({
-        route: Route.AppendBatch,
-        status: 200,
-        rttMs,
-        events: chunk.length,
-        retryReason,
-        lane: batch.replayStream,
-      });
-    }
+    client.reportResults(Route.AppendBatch, batch.partition, rttMs, chunk.length, refused, retryReason);
     if (retryReason === null) {
-      client.onAccepted();
       deadline.progress();
       order.resends = 0;
       continue;
@@ -172,7 +174,7 @@ export async function sendBatchMode(
       );
     } else {
       deadline.check(retryReason, batch);
-      await client.backoffTransient(sentAt, signal);
+      await client.backoffTransient(signal);
     }
   }
   return ack;

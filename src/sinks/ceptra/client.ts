@@ -4,11 +4,19 @@
  * and `single-sender.ts` (/append), which use `post` and `observe`; CEPtra's SDK conformance
  * scenarios run through both (test/sinks/ceptra/conformance.test.ts).
  */
+
+import {
+  abortableSleep,
+  abortedError,
+  expBackoffMs,
+  hintBackoffMs,
+  parseRetryAfter,
+} from '../../common/backoff.js';
 import { CreditHint, MAX_HINTED_WAIT_MS, REPLAY_STREAMS_PATH } from '../../common/contract.js';
 import { ErrorCode, errorMessage, isReplayError, ReplayError, unreachable } from '../../common/errors.js';
 import type { Logger } from '../../common/logger.js';
-import { abortableSleep, abortedError, expBackoffMs, hintBackoffMs, parseRetryAfter } from './backoff.js';
-import { classifyHttp, fatalHttpError } from './classify.js';
+import { AttemptOutcome } from '../sink.js';
+import { classifyHttp, fatalHttpError, HttpAction } from './classify.js';
 import { CreditWindow } from './credit-window.js';
 import { retryAfterMsFromBody } from './decode.js';
 import { hintSuffix } from './encode.js';
@@ -21,6 +29,20 @@ export const Route = { Append: '/append', AppendBatch: '/append/batch' } as cons
 
 /** Retry tallies by reason, merged into `BatchAck.retries`. */
 export type RetryTally = Record<string, number>;
+
+export interface PostRequest {
+  route: string;
+  /** Built per attempt, so the hint echo is current. */
+  body: () => string;
+  contentType: string;
+  /** The partition the events belong to (for the attempt report). */
+  partition: number;
+  events: number;
+  tally: RetryTally;
+  signal?: AbortSignal | undefined;
+  /** The ordered lane (replay stream), when the target sequences. */
+  lane?: string | undefined;
+}
 
 export class CeptraClient {
   readonly options: Readonly<CeptraClientOptions>;
@@ -40,13 +62,7 @@ export class CeptraClient {
     this.options = resolveCeptraClientOptions(input);
     const o = this.options;
     this.transport = o.transport ?? new UndiciTransport(o);
-    this.window = new CreditWindow({
-      initialEvents: o.initialWindowEvents,
-      maxBytes: o.maxWindowBytes,
-      growthFactor: o.windowGrowthFactor,
-      growthIntervalMs: o.windowGrowthIntervalMs,
-      now: o.now,
-    });
+    this.window = new CreditWindow({ initialEvents: o.initialWindowEvents, maxBytes: o.maxWindowBytes });
     this.metrics = new ClientMetrics(o.registry, o.job);
     this.metrics.creditWindow(this.window.events());
     this.sleepFn = o.sleep ?? abortableSleep;
@@ -76,6 +92,7 @@ export class CeptraClient {
       this.hint.retryBackoffMs = r.cepCreditHint.retry_backoff_ms;
       this.window.onHint(r.cepCreditHint.client_window_size);
       this.metrics.clientWindowSize(r.cepCreditHint.client_window_size);
+      this.metrics.creditWindow(this.window.events());
     }
     if (r.reason === 'LANE_OVERFLOW') this.metrics.overload();
   }
@@ -85,20 +102,13 @@ export class CeptraClient {
     this.metrics.retry(reason);
   }
 
-  /** TransientBackpressure on a request sent at `sentAt`: halve the window, wait the hinted jitter. */
-  async backoffTransient(sentAt: number, signal?: AbortSignal): Promise<void> {
-    this.window.cut(sentAt);
-    this.metrics.creditWindow(this.window.events());
+  /** TransientBackpressure: wait the hinted jitter (contract §2 rule 2) before the re-send. */
+  async backoffTransient(signal?: AbortSignal): Promise<void> {
     const o = this.options;
     await this.sleep(
       hintBackoffMs(this.hint.retryBackoffMs, o.random, o.defaultBackoffMinMs, o.defaultBackoffMaxMs),
       signal,
     );
-  }
-
-  onAccepted(): void {
-    this.window.onSuccess();
-    this.metrics.creditWindow(this.window.events());
   }
 
   sleep(ms: number, signal?: AbortSignal): Promise<void> {
@@ -110,19 +120,12 @@ export class CeptraClient {
    * POST with HTTP-level retries: 429/503 honour `retry_after_ms` / `Retry-After`, 5xx / network
    * errors / timeouts back off exponentially with full jitter, other 4xx are fatal. `body()` is
    * called per attempt so the echo is current. Resolves with the 2xx body and when that attempt
-   * was sent. (429/503 do not cut the credit window: they are whole-request signals the flow
-   * controller reads through `onAttempt`; the window follows per-event TransientBackpressure.)
+   * was sent. Every failed attempt is reported through `onAttempt`, classified; a 2xx is
+   * reported by the sender once it has read the per-event results.
    */
-  async post(
-    route: string,
-    body: () => string,
-    contentType: string,
-    events: number,
-    tally: RetryTally,
-    signal?: AbortSignal,
-    lane?: string,
-  ): Promise<{ body: string; sentAt: number; rttMs: number }> {
+  async post(req: PostRequest): Promise<{ body: string; sentAt: number; rttMs: number }> {
     const o = this.options;
+    const { route, lane, signal, events, partition } = req;
     let failures = 0;
     let firstFailureAt: number | null = null;
     for (;;) {
@@ -134,9 +137,9 @@ export class CeptraClient {
         res = await this.transport.request({
           method: 'POST',
           path: route,
-          body: body(),
-          contentType,
-          signal,
+          body: req.body(),
+          contentType: req.contentType,
+          ...(signal ? { signal } : {}),
           ...(lane === undefined ? {} : { lane }),
         });
       } catch (e) {
@@ -146,9 +149,7 @@ export class CeptraClient {
           throw new ReplayError(
             ErrorCode.TlsVerify,
             `TLS verification with CEPtra failed: ${errorMessage(e)}; check tls.ca / servername`,
-            {
-              cause: e,
-            },
+            { cause: e },
           );
         }
         err = e;
@@ -156,19 +157,20 @@ export class CeptraClient {
       const rttMs = o.now() - t0;
       const status = res?.status ?? 0;
       this.metrics.request(route, outcomeOf(status), rttMs);
+      const report = (outcome: AttemptOutcome, retryReason: string | null) =>
+        o.onAttempt?.({ route, partition, outcome, status, rttMs, events, refused: 0, retryReason });
       let reason: string;
       let delay: number;
       if (res === undefined) {
         reason = isTimeout(err) ? 'TIMEOUT' : 'NETWORK';
         delay = expBackoffMs(failures, o.retryBaseMs, o.retryCapMs, o.random);
+        report(AttemptOutcome.Error, reason);
       } else {
         const action = classifyHttp(status);
         switch (action) {
-          case 'ok':
-            // A lane'd batch is reported by its sender once the per-event results are known.
-            if (lane === undefined) o.onAttempt?.({ route, status, rttMs, events, retryReason: null });
+          case HttpAction.Ok:
             return { body: res.body, sentAt: t0, rttMs };
-          case 'throttled': {
+          case HttpAction.Throttled: {
             reason = `HTTP_${status}`;
             // The body's milliseconds first: `Retry-After` has whole seconds only. Clamped: a
             // hint above 2^31 ms would make Node fire the timer after 1 ms (a spin).
@@ -177,21 +179,21 @@ export class CeptraClient {
               hinted === null
                 ? expBackoffMs(failures, o.retryBaseMs, o.retryCapMs, o.random)
                 : Math.min(hinted, MAX_HINTED_WAIT_MS);
+            report(status === 429 ? AttemptOutcome.Http429 : AttemptOutcome.Http503, reason);
             break;
           }
-          case 'backoff':
+          case HttpAction.Backoff:
             reason = status >= 500 ? 'HTTP_5XX' : `HTTP_${status}`;
             delay = expBackoffMs(failures, o.retryBaseMs, o.retryCapMs, o.random);
+            report(AttemptOutcome.Error, reason);
             break;
-          case 'fatal':
-            o.onAttempt?.({ route, status, rttMs, events, retryReason: null, ...(lane ? { lane } : {}) });
+          case HttpAction.Fatal:
+            report(AttemptOutcome.Error, null);
             throw fatalHttpError(route, status, res.body);
-          default: {
-            return unreachable(action, 'action');
-          }
+          default:
+            return unreachable(action, 'HTTP action');
         }
       }
-      o.onAttempt?.({ route, status, rttMs, events, retryReason: reason, ...(lane ? { lane } : {}) });
       firstFailureAt ??= t0;
       if (o.maxRetryDurationMs !== null && o.now() + delay - firstFailureAt > o.maxRetryDurationMs) {
         throw new ReplayError(
@@ -202,10 +204,34 @@ export class CeptraClient {
         );
       }
       this.log?.debug({ route, reason, delay, failures }, 'ceptra request retry');
-      this.countRetry(tally, reason);
+      this.countRetry(req.tally, reason);
       failures++;
       await this.sleep(delay, signal);
     }
+  }
+
+  /**
+   * Reports a 2xx attempt once its per-event results are known: `backpressure` when events were
+   * refused for capacity, else `ok`.
+   */
+  reportResults(
+    route: string,
+    partition: number,
+    rttMs: number,
+    events: number,
+    refused: number,
+    retryReason: string | null,
+  ): void {
+    this.options.onAttempt?.({
+      route,
+      partition,
+      outcome: refused > 0 ? AttemptOutcome.Backpressure : AttemptOutcome.Ok,
+      status: 200,
+      rttMs,
+      events,
+      refused,
+      retryReason,
+    });
   }
 
   /**

@@ -1,4 +1,4 @@
-export { abortableSleep, expBackoffMs, hintBackoffMs, parseRetryAfter } from './backoff.js';
+export { abortableSleep, expBackoffMs, hintBackoffMs, parseRetryAfter } from '../../common/backoff.js';
 export { classifyHttp, classifyResult, HttpAction, Outcome } from './classify.js';
 export { CeptraClient, type RetryTally, Route } from './client.js';
 export { CeptraControlClient, type ConfigPatchResult, type ReadyzBody } from './control.js';

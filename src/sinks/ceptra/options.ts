@@ -51,8 +51,6 @@ export interface CeptraClientOptions {
   sequencing: boolean | 'auto';
   initialWindowEvents: number;
   maxWindowBytes: number;
-  windowGrowthFactor: number;
-  windowGrowthIntervalMs: number;
   /** Jitter used on TransientBackpressure when the hint has no (or 0) `retry_backoff_ms`. */
   defaultBackoffMinMs: number;
   defaultBackoffMaxMs: number;
@@ -92,8 +90,6 @@ export const defaultCeptraClientOptions = {
   sequencing: 'auto',
   initialWindowEvents: 256,
   maxWindowBytes: 10 * 1024 * 1024,
-  windowGrowthFactor: 1.25,
-  windowGrowthIntervalMs: 500,
   defaultBackoffMinMs: 25,
   defaultBackoffMaxMs: 50,
   retryBaseMs: 50,
@@ -156,16 +152,12 @@ export function resolveCeptraClientOptions(
     'bodyTimeoutMs',
     'connectTimeoutMs',
     'keepAliveTimeoutMs',
-    'windowGrowthIntervalMs',
     'defaultBackoffMinMs',
     'defaultBackoffMaxMs',
     'retryBaseMs',
     'retryCapMs',
   ] as const) {
     nonNegative(o, k);
-  }
-  if (o.windowGrowthFactor < 1) {
-    throw new ConfigError(`${F}.windowGrowthFactor`, `must be ≥ 1 (got ${o.windowGrowthFactor})`);
   }
   if (o.defaultBackoffMaxMs < o.defaultBackoffMinMs) {
     throw new ConfigError(

@@ -10,8 +10,14 @@
  */
 import { Reason } from '../../common/contract.js';
 import type { BatchAck, SinkBatch } from '../sink.js';
-import { emptyAck, encodeContext, TransientDeadline, tallyResult } from './batch-sender.js';
-import { classifyResult } from './classify.js';
+import {
+  emptyAck,
+  encodeContext,
+  isCapacityRefusal,
+  TransientDeadline,
+  tallyResult,
+} from './batch-sender.js';
+import { classifyResult, transientReason } from './classify.js';
 import type { CeptraClient } from './client.js';
 import { Route } from './client.js';
 import { parseSingleResponse } from './decode.js';
@@ -38,28 +44,34 @@ export async function sendSingleMode(
     let next = 0;
     let stop = false;
     let failure: unknown;
-    let throttledAt = Number.POSITIVE_INFINITY;
     const worker = async (): Promise<void> => {
       while (!stop && next < round.length) {
         const i = round[next++]!;
         if (sent[i]) ack.resent++;
         else sent[i] = 1;
         try {
-          const { body, sentAt } = await client.post(
-            Route.Append,
-            () => encodeSingle(prefixes[i]!, client.suffix()),
-            'application/json',
-            1,
-            ack.retries,
+          const { body, rttMs } = await client.post({
+            route: Route.Append,
+            body: () => encodeSingle(prefixes[i]!, client.suffix()),
+            contentType: 'application/json',
+            partition: batch.partition,
+            events: 1,
+            tally: ack.retries,
             signal,
-          );
+          });
           const r = parseSingleResponse(body, events[i]!.eventId);
           client.observe(r);
           results.set(i, r);
-          if (classifyResult(r) === 'transient') {
-            stop = true;
-            throttledAt = Math.min(throttledAt, sentAt);
-          }
+          const transient = classifyResult(r) === 'transient' ? transientReason(r) : null;
+          client.reportResults(
+            Route.Append,
+            batch.partition,
+            rttMs,
+            1,
+            transient !== null && isCapacityRefusal(transient) ? 1 : 0,
+            transient,
+          );
+          if (transient !== null) stop = true;
         } catch (e) {
           failure ??= e;
           stop = true;
@@ -84,7 +96,6 @@ export async function sendSingleMode(
       }
     }
     if (retryReason === null) {
-      client.onAccepted();
       deadline.progress();
       order.resends = 0;
       continue;
@@ -100,7 +111,7 @@ export async function sendSingleMode(
       });
     } else {
       deadline.check(retryReason, batch);
-      await client.backoffTransient(throttledAt, signal);
+      await client.backoffTransient(signal);
     }
   }
   return ack;

@@ -95,11 +95,11 @@ export class CeptraSink implements Sink {
     if (!listener) return;
     const h = this.client.lastHint;
     listener({
-      ...(info.lane === undefined ? {} : { lane: info.lane }),
-      status: info.status,
+      partition: info.partition,
+      outcome: info.outcome,
       rttMs: info.rttMs,
       events: info.events,
-      retryReason: info.retryReason,
+      refused: info.refused,
       ...(h.clientWindowSize !== null && h.clientWindowSize !== undefined
         ? { hint: { clientWindowSize: h.clientWindowSize, retryBackoffMs: h.retryBackoffMs ?? 0 } }
         : {}),

@@ -1,5 +1,6 @@
 /** Types shared by the CEPtra client files. */
 import type { CepCreditHint, CreditHint, Status } from '../../common/contract.js';
+import type { AttemptOutcome } from '../sink.js';
 
 export type HttpMethod = 'GET' | 'POST' | 'PATCH';
 
@@ -54,17 +55,19 @@ export interface LastHint {
   retryBackoffMs: number | null;
 }
 
-/** Reported after every HTTP attempt (including failed ones). */
+/** Reported after every HTTP attempt (including failed ones), classified (see `AttemptOutcome`). */
 export interface AttemptInfo {
   route: string;
+  partition: number;
+  outcome: AttemptOutcome;
   /** HTTP status, or 0 for network error / timeout. */
   status: number;
   rttMs: number;
   events: number;
+  /** Events refused for capacity in this attempt. */
+  refused: number;
   /** Retry reason when this attempt will be retried, else null. */
   retryReason: string | null;
-  /** The ordered lane (replay stream) the request went on, if any. */
-  lane?: string;
 }
 
 /** Client-side counters; names map onto CEPtra's SDK telemetry (conformance fixture). */

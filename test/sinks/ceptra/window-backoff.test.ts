@@ -5,95 +5,20 @@ import {
   hintBackoffMs,
   parseRetryAfter,
 } from '../../../src/sinks/ceptra/index.js';
-import { FakeClock } from './helpers.js';
 
-function win(clock: FakeClock) {
-  return new CreditWindow({
-    initialEvents: 256,
-    maxBytes: 10 * 1024 * 1024,
-    growthFactor: 1.25,
-    growthIntervalMs: 500,
-    now: clock.now,
-  });
-}
-
-describe('credit window', () => {
-  it('starts at 256 events / 10 MiB and does not grow past 256 before a hint', () => {
-    const c = new FakeClock();
-    const w = win(c);
+describe('credit window (the contract cap only: the flow controller decides how much to send)', () => {
+  it('starts at 256 events / 10 MiB and follows each client_window_size at once, up or down', () => {
+    const w = new CreditWindow({ initialEvents: 256, maxBytes: 10 * 1024 * 1024 });
     expect(w.events()).toBe(256);
     expect(w.maxBytes).toBe(10 * 1024 * 1024);
-    c.advance(10_000);
-    w.onSuccess();
-    expect(w.events()).toBe(256);
-  });
-
-  it('halves at once on a cut and never drops below 1', () => {
-    const c = new FakeClock();
-    const w = win(c);
-    w.cut();
-    expect(w.events()).toBe(128);
-    for (let i = 0; i < 20; i++) w.cut();
+    w.onHint(5000);
+    expect(w.events()).toBe(5000);
+    w.onHint(40);
+    expect(w.events()).toBe(40);
+    w.onHint(0);
     expect(w.events()).toBe(1);
-  });
-
-  it('cuts once for requests that were already in flight at the last cut', () => {
-    const c = new FakeClock();
-    const w = win(c);
-    c.advance(10);
-    const sentTogether = c.t;
-    c.advance(5);
-    expect(w.cut(sentTogether)).toBe(true);
-    expect(w.cut(sentTogether)).toBe(false); // same congestion event
-    expect(w.events()).toBe(128);
-    c.advance(1);
-    const sentAfter = c.t;
-    c.advance(5);
-    expect(w.cut(sentAfter)).toBe(true);
-    expect(w.events()).toBe(64);
-  });
-
-  it('a smaller hint cuts at once; growth is at most ×1.25 per 500 ms up to the hint', () => {
-    const c = new FakeClock();
-    const w = win(c);
-    w.onHint(1000);
-    expect(w.events()).toBe(256);
-    w.onHint(32);
-    expect(w.events()).toBe(32);
-    w.onHint(64);
-    w.onSuccess(); // no time has passed since the cut
-    expect(w.events()).toBe(32);
-    c.advance(499);
-    w.onSuccess();
-    expect(w.events()).toBe(32);
-    c.advance(1);
-    w.onSuccess();
-    expect(w.events()).toBe(40);
-    w.onSuccess(); // same instant: no second step
-    expect(w.events()).toBe(40);
-    const seen: number[] = [];
-    for (let i = 0; i < 6; i++) {
-      c.advance(500);
-      w.onSuccess();
-      seen.push(w.events());
-    }
-    expect(seen).toEqual([50, 62, 64, 64, 64, 64]);
-  });
-
-  it('grows from 1 without exceeding ×1.25 per step', () => {
-    const c = new FakeClock();
-    const w = win(c);
-    w.onHint(100);
-    for (let i = 0; i < 10; i++) w.cut();
-    let prev = 1;
-    for (let i = 0; i < 40; i++) {
-      c.advance(500);
-      w.onSuccess();
-      expect(w.events()).toBeLessThanOrEqual(Math.max(1, Math.floor(prev * 1.25)) + 1);
-      expect(w.events()).toBeGreaterThanOrEqual(prev);
-      prev = w.events();
-    }
-    expect(prev).toBe(100);
+    w.onHint(12.7);
+    expect(w.events()).toBe(12);
   });
 });
 

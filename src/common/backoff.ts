@@ -1,6 +1,12 @@
-/** Retry delays: the contract's hinted jitter, capped exponential backoff, `Retry-After`. */
-import { MAX_HINTED_WAIT_MS } from '../../common/contract.js';
-import { ErrorCode, ReplayError } from '../../common/errors.js';
+/**
+ * The one retry policy of the project, two laws: a wait the other side hinted (`retry_backoff_ms`
+ * per contract §2 rule 2 as jitter in [b/2, b]; `Retry-After` / `retry_after_ms` as given),
+ * always capped at MAX_HINTED_WAIT_MS; and, without a hint, capped exponential backoff with full
+ * jitter (`expBackoffMs`) — for HTTP-level failures in the sink (50 ms … 5 s) and for a partition
+ * paused on an outage in the engine (200 ms … 10 s).
+ */
+import { MAX_HINTED_WAIT_MS } from './contract.js';
+import { ErrorCode, ReplayError } from './errors.js';
 
 /**
  * Contract §2 rule 2: uniform in `[retry_backoff_ms/2, retry_backoff_ms]`, or in
