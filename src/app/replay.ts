@@ -24,7 +24,7 @@ import { startFlow } from './flow.js';
 import { type FoldRecording, startFoldRecording } from './fold-recording.js';
 import { failJobRecord, finishJobRecord, openStateStore, prepareJobRecord } from './job-record.js';
 import { openSink, openSource, portsConfig } from './open.js';
-import { preflight } from './preflight.js';
+import { preflight, RUN_ROUTING_SAMPLE_ROWS } from './preflight.js';
 import { jobSpec, scanPartitions } from './spec.js';
 import { POOL_WORKER_FILE } from './worker-ports.js';
 
@@ -78,7 +78,10 @@ export async function createReplay(config: JobConfig, opts: ReplayOptions = {}):
     const lock = closers.add('run lock', await store.lock(config.job), (l) => l.release());
     const source = closers.add('source', await openSource(config, logger), (s) => s.close());
     const { ids: partitions, perWindow } = await scanPartitions(config, source);
-    await withSourceRetries(() => preflight(config, source, partitions, logger), logger);
+    await withSourceRetries(
+      () => preflight(config, source, partitions, logger, RUN_ROUTING_SAMPLE_ROWS),
+      logger,
+    );
     const sink = closers.add('sink', await openSink(config, logger, registry), (s) => s.close());
     record = await prepareJobRecord(store, sink, config, partitions, restart, logger);
     const spec = jobSpec(config, partitions, record.epoch);

@@ -17,7 +17,7 @@ import type { BatchAck, SinkBatch } from '../sink.js';
 import { classifyResult, permanentReason, transientReason } from './classify.js';
 import type { CeptraClient } from './client.js';
 import { Route } from './client.js';
-import { parseBatchResponse } from './decode.js';
+import { healthyBatch, parseBatchResponse } from './decode.js';
 import { contentTypeFor, type EncodeContext, encodeBatch, encodePrefixes } from './encode.js';
 import { onOutOfOrder, watchPredecessor } from './resync.js';
 import type { EventResult } from './types.js';
@@ -136,6 +136,18 @@ export async function sendBatchMode(
     });
     if (unsent === 0) gate?.onAllSent(); // the request is dispatched; the next batch may go
     const { body, rttMs } = await posted;
+    const healthy = healthyBatch(body, chunk.length);
+    if (healthy !== null) {
+      // Everything accepted (the common answer): no object per result (decode.ts healthyBatch).
+      ack.accepted += chunk.length;
+      ack.duplicates += healthy.duplicates;
+      client.observeHints(healthy.creditHint, healthy.cepCreditHint);
+      pending = pending.slice(chunk.length);
+      client.reportResults(Route.AppendBatch, batch.partition, rttMs, chunk.length, 0, null);
+      deadline.progress();
+      order.resends = 0;
+      continue;
+    }
     const results = parseBatchResponse(
       body,
       chunk.map((i) => events[i]!.eventId),

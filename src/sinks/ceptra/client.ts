@@ -12,7 +12,12 @@ import {
   hintBackoffMs,
   parseRetryAfter,
 } from '../../common/backoff.js';
-import { CreditHint, MAX_HINTED_WAIT_MS, REPLAY_STREAMS_PATH } from '../../common/contract.js';
+import {
+  type CepCreditHint,
+  CreditHint,
+  MAX_HINTED_WAIT_MS,
+  REPLAY_STREAMS_PATH,
+} from '../../common/contract.js';
 import { ErrorCode, errorMessage, isReplayError, ReplayError, unreachable } from '../../common/errors.js';
 import type { Logger } from '../../common/logger.js';
 import { AttemptOutcome } from '../sink.js';
@@ -85,16 +90,21 @@ export class CeptraClient {
 
   /** Record the hints of one result: echo state, window ceiling, SDK counters. */
   observe(r: EventResult): void {
-    this.hint.creditHint = r.creditHint;
-    this.hint.cepCreditHint = r.cepCreditHint;
-    if (r.cepCreditHint !== null) {
-      this.hint.clientWindowSize = r.cepCreditHint.client_window_size;
-      this.hint.retryBackoffMs = r.cepCreditHint.retry_backoff_ms;
-      this.window.onHint(r.cepCreditHint.client_window_size);
-      this.metrics.clientWindowSize(r.cepCreditHint.client_window_size);
+    this.observeHints(r.creditHint, r.cepCreditHint);
+    if (r.reason === 'LANE_OVERFLOW') this.metrics.overload();
+  }
+
+  /** The echo state and window cap from one result's hints (the latest result wins). */
+  observeHints(creditHint: CreditHint, cep: CepCreditHint | null): void {
+    this.hint.creditHint = creditHint;
+    this.hint.cepCreditHint = cep;
+    if (cep !== null) {
+      this.hint.clientWindowSize = cep.client_window_size;
+      this.hint.retryBackoffMs = cep.retry_backoff_ms;
+      this.window.onHint(cep.client_window_size);
+      this.metrics.clientWindowSize(cep.client_window_size);
       this.metrics.creditWindow(this.window.events());
     }
-    if (r.reason === 'LANE_OVERFLOW') this.metrics.overload();
   }
 
   countRetry(tally: RetryTally, reason: string): void {

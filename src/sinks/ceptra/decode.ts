@@ -106,3 +106,70 @@ export function retryAfterMsFromBody(body: string): number | null {
     return null;
   }
 }
+
+/** What an all-Healthy `/append/batch` answer says, read without building an object per result. */
+export interface HealthyBatch {
+  /** Results acknowledged as already-applied duplicates. */
+  duplicates: number;
+  /** The last result's hints: the only ones the client keeps (each result overwrites the echo). */
+  creditHint: CreditHint;
+  cepCreditHint: CepCreditHint | null;
+}
+
+const NOT_HEALTHY = /TransientBackpressure|PermanentDurability|TRANSIENT_BACKPRESSURE|PERMANENT_DURABILITY/;
+const STATUS_KEY = /"status"\s*:/g;
+const DUPLICATE_TRUE = /"(?:duplicate|deduplicated|dedup)"\s*:\s*true/g;
+
+/**
+ * Fast path of `parseBatchResponse` for the common answer, every event Healthy: ~2.3 µs per event
+ * of JSON.parse (1,000-result bodies, the largest self-time of the send path in a 1M-event CPU
+ * profile) become a few native substring scans. Returns null — and the caller parses in full —
+ * whenever the body is not plainly that: a non-Healthy status named anywhere (even inside an
+ * id), a number of `"status":` keys other than `count` (a string followed by `:` is always a
+ * key, so ids cannot fake one), or hints it cannot read.
+ */
+export function healthyBatch(body: string, count: number): HealthyBatch | null {
+  if (NOT_HEALTHY.test(body)) return null;
+  let statuses = 0;
+  STATUS_KEY.lastIndex = 0;
+  while (STATUS_KEY.exec(body) !== null) statuses++;
+  if (statuses !== count) return null;
+  let duplicates = 0;
+  DUPLICATE_TRUE.lastIndex = 0;
+  while (DUPLICATE_TRUE.exec(body) !== null) duplicates++;
+  const hint = lastHints(body);
+  if (hint === null) return null;
+  return { duplicates, ...hint };
+}
+
+/** The last `credit_hint` and `cep_credit_hint` of the body (flat values: a string, null or `{…}`). */
+function lastHints(body: string): { creditHint: CreditHint; cepCreditHint: CepCreditHint | null } | null {
+  const cepAt = body.lastIndexOf('"cep_credit_hint"');
+  let cep: CepCreditHint | null = null;
+  if (cepAt >= 0) {
+    const colon = body.indexOf(':', cepAt + 17);
+    let v = colon + 1;
+    while (body.charCodeAt(v) === 32) v++;
+    if (body.startsWith('null', v)) {
+      // The slow path keeps the last window ever advertised: an earlier object must be read.
+      if (/"cep_credit_hint"\s*:\s*\{/.test(body)) return null;
+    } else if (body.charCodeAt(v) === 123 /* { */) {
+      const end = body.indexOf('}', v);
+      if (end < 0) return null;
+      try {
+        cep = parseCepHint(JSON.parse(body.slice(v, end + 1)));
+      } catch {
+        return null;
+      }
+    } else return null;
+  }
+  // (`"cep_credit_hint"` does not contain `"credit_hint"`: the quote is not before `credit`.)
+  const at = body.lastIndexOf('"credit_hint"');
+  let creditHint: CreditHint = CreditHint.Recover;
+  if (at >= 0) {
+    const m = /^"credit_hint"\s*:\s*"([A-Za-z]*)"/.exec(body.slice(at, at + 40));
+    if (!m) return null;
+    creditHint = parseCreditHint(m[1]);
+  }
+  return { creditHint, cepCreditHint: cep };
+}
