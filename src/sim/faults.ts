@@ -34,11 +34,15 @@ export class FaultState {
   /** performance.now() until which draining is stopped. */
   stallUntil = 0;
   /** Request faults injected, plus apply faults (`apply_dropped`, `apply_duplicated`, per event). */
-  injected: Record<Exclude<RequestFault, 'none'> | 'apply_dropped' | 'apply_duplicated', number> = {
+  injected: Record<
+    Exclude<RequestFault, 'none'> | 'transient_event' | 'apply_dropped' | 'apply_duplicated',
+    number
+  > = {
     drop: 0,
     '429': 0,
     '503': 0,
     transient: 0,
+    transient_event: 0,
     apply_dropped: 0,
     apply_duplicated: 0,
   };
@@ -84,6 +88,14 @@ export class FaultState {
       if (this.remaining !== null) this.remaining--;
     }
     return pick;
+  }
+
+  /** One event refused TransientBackpressure at random (`transientEventProbability`)? */
+  eventTransient(): boolean {
+    const p = this.faults.transientEventProbability;
+    if (p <= 0 || !(this.rng() < p)) return false;
+    this.injected.transient_event++;
+    return true;
   }
 
   latencyMs(): number {

@@ -41,6 +41,7 @@ export function simOptionsFromFlags(o: Raw): SimOptions {
   ];
   const faultNums: [flag: string, key: keyof SimFaults][] = [
     ['fault-transient', 'transientProbability'],
+    ['fault-transient-event', 'transientEventProbability'],
     ['fault-429', 'http429Probability'],
     ['fault-503', 'http503Probability'],
     ['fault-retry-after-ms', 'retryAfterMs'],

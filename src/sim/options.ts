@@ -13,6 +13,12 @@ import { parseVerifyMetrics } from './verify-metrics.js';
 export interface SimFaults {
   /** Probability that a request is answered TransientBackpressure for every event. */
   transientProbability: number;
+  /**
+   * Probability that one event is answered TransientBackpressure (scattered refusals, with the
+   * queue empty: noise, not congestion); the prefix rule then holds back the rest of its
+   * partition in that request.
+   */
+  transientEventProbability: number;
   /** Probability of HTTP 429 / 503 (with `Retry-After` and `retry_after_ms`). */
   http429Probability: number;
   http503Probability: number;
@@ -94,6 +100,7 @@ export type SimOptionsInput = Partial<Omit<SimOptions, 'faults'>> & { faults?: P
 
 export const defaultSimFaults = {
   transientProbability: 0,
+  transientEventProbability: 0,
   http429Probability: 0,
   http503Probability: 0,
   retryAfterMs: 1000,
@@ -153,6 +160,7 @@ export function resolveSimFaults(
       throw new ConfigError(`faults.${k}`, `unknown fault (known: ${[...known].join(', ')})`);
   }
   prob('faults.transientProbability', f.transientProbability);
+  prob('faults.transientEventProbability', f.transientEventProbability);
   prob('faults.http429Probability', f.http429Probability);
   prob('faults.http503Probability', f.http503Probability);
   prob('faults.dropProbability', f.dropProbability);

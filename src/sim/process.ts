@@ -178,7 +178,7 @@ function decide(
     p.divergent++;
     return Outcome.Divergent;
   }
-  if (p.full) return Outcome.Backpressure;
+  if (p.full || engine.faults.eventTransient()) return Outcome.Backpressure;
   // REPLAY events do not consume the live dedup capacity (contract §3): separate bounded window.
   const s = table.commit(id, slot, fp, replay);
   // Field metrics only: decode + parse the payload now and keep its projection for the fold.

@@ -30,6 +30,11 @@ export interface PartitionFlowState {
   windowFull: boolean;
   /** Since the last decision: back-pressure or transport errors (blocks an increase). */
   unclean: boolean;
+  /**
+   * Since the last decision, rate mode: events the target refused for capacity. Judged at the
+   * next lag sample against the lag (controller.ts `judgeRefusals`), not one cut per refusal.
+   */
+  refusedEvents: number;
   lastDecidedSampleId: number;
   /** Latest sample id at the moment of the last cut, and when it happened. */
   lastCutSampleId: number;
@@ -59,6 +64,7 @@ export function newPartitionState(
     fullBatches: false,
     windowFull: false,
     unclean: false,
+    refusedEvents: 0,
     lastDecidedSampleId: 0,
     lastCutSampleId: -1,
     lastCutAtMs: Number.NEGATIVE_INFINITY,
@@ -100,6 +106,7 @@ export function endPeriod(st: PartitionFlowState, nowMs: number): void {
   st.fullBatches = false;
   st.windowFull = false;
   st.unclean = false;
+  st.refusedEvents = 0;
 }
 
 /** Events/s launched in the current (open) decision period. */

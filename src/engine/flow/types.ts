@@ -59,6 +59,8 @@ export const FlowReason = {
   AtMin: 'at_min',
   Hint: 'hint',
   Backpressure: 'backpressure',
+  /** Refusals with the queue below the set point: scattered, not a capacity limit (no cut). */
+  Noise: 'backpressure_noise',
   Http429: 'http429',
   Http503: 'http503',
   RttLow: 'rtt_low',

@@ -123,22 +123,49 @@ describe('FlowController (rate law): estimate and decrease', () => {
     ).toBe(1);
   });
 
-  it('cuts on back-pressure (429, 503, TransientBackpressure) at most once per lag sample', async () => {
+  it('cuts on 429 and 503 at once, at most once per lag sample', async () => {
     const { ctl, clock, registry } = makeController();
     period(ctl, clock, 5, false);
-    for (let i = 0; i < 3; i++)
-      ctl.onAttempt({ partition: P, rttMs: 5, events: 50, outcome: 'backpressure' });
+    ctl.onAttempt({ partition: P, rttMs: 5, events: 50, outcome: 'http429' });
+    ctl.onAttempt({ partition: P, rttMs: 5, events: 50, outcome: 'http429' });
     expect(pace(ctl)).toBe(500);
-    period(ctl, clock, 5, false);
-    ctl.onAttempt({ partition: P, rttMs: 5, events: 50, outcome: 'http429' });
-    ctl.onAttempt({ partition: P, rttMs: 5, events: 50, outcome: 'http429' });
-    expect(pace(ctl)).toBe(250);
     period(ctl, clock, 5, false);
     ctl.onAttempt({ partition: P, rttMs: 5, events: 50, outcome: 'http503' });
     ctl.onAttempt({ partition: P, rttMs: 5, events: 50, outcome: 'error' });
-    expect(pace(ctl)).toBe(125);
+    expect(pace(ctl)).toBe(250);
     expect(await metricValue(registry, 'replay_controller_decisions_total', { reason: 'http503' })).toBe(1);
-    expect(ctl.inspect(P).rate.ssthresh).toBe(125); // slow start now ends at half the pace last cut
+    expect(ctl.inspect(P).rate.ssthresh).toBe(250); // slow start now ends at half the pace last cut
+  });
+
+  it('judges TransientBackpressure at the next sample: a standing queue is a limit, an empty one is noise', async () => {
+    const { ctl, clock, registry } = makeController();
+    period(ctl, clock, 5, false);
+    // Scattered refusals while the queue is empty (lag 5 ms, set point 100 ms): no cut, and the
+    // period still counts as clean, so the pace may grow.
+    for (let i = 0; i < 3; i++)
+      ctl.onAttempt({ partition: P, rttMs: 5, events: 50, refused: 1, outcome: 'backpressure' });
+    expect(pace(ctl)).toBe(1000);
+    period(ctl, clock, 5);
+    expect(pace(ctl)).toBeGreaterThan(1000);
+    expect(
+      await metricValue(registry, 'replay_controller_decisions_total', {
+        action: 'hold',
+        reason: 'backpressure_noise',
+      }),
+    ).toBe(1);
+    const before = pace(ctl);
+    // Refusals with a queue above the set point: the target's capacity limit, one cut per sample.
+    for (let i = 0; i < 3; i++)
+      ctl.onAttempt({ partition: P, rttMs: 5, events: 50, refused: 50, outcome: 'backpressure' });
+    expect(pace(ctl)).toBe(before);
+    period(ctl, clock, 150);
+    expect(pace(ctl)).toBe(before / 2);
+    expect(
+      await metricValue(registry, 'replay_controller_decisions_total', {
+        action: 'decrease',
+        reason: 'backpressure',
+      }),
+    ).toBe(1);
   });
 
   it('treats replication lag above its limit like congestion', async () => {
