@@ -128,6 +128,47 @@ export function paneStoreContract(name: string, harness: () => PaneStoreHarness)
       await store.close();
     });
 
+    it('thousands of panes, negative and wide, round-trip exactly; fromPane cuts anywhere', async () => {
+      const h = harness();
+      const store = await h.open();
+      // Consecutive runs across any storage grouping (the Postgres store keeps 1,024 per row),
+      // around zero, and far out; two metrics interleaved.
+      const ns = [
+        ...Array.from({ length: 3000 }, (_, i) => BigInt(i - 1500)),
+        ...Array.from({ length: 50 }, (_, i) => 7_016_025_600n + BigInt(i) * 997n),
+        -(2n ** 70n),
+        2n ** 70n,
+      ];
+      const all = ns.flatMap((n) => [
+        pane(0, 'ingest_events_total', n, Number(n % 1000n)),
+        pane(0, 'amount_sum', n, 1),
+      ]);
+      await store.write('pc-many', [write(status(0), all)]);
+      const sorted = [...all].sort((a, b) =>
+        a.metric !== b.metric ? (a.metric < b.metric ? -1 : 1) : BigInt(a.pane) < BigInt(b.pane) ? -1 : 1,
+      );
+      await store.close();
+      const again = await h.open();
+      expect(await again.entries('pc-many', 0)).toEqual(sorted);
+      for (const from of [-1025n, -1024n, -1n, 0n, 1023n, 1024n, 1499n, 7_016_025_601n, 2n ** 70n]) {
+        expect(await again.entries('pc-many', 0, from)).toEqual(sorted.filter((e) => BigInt(e.pane) >= from));
+      }
+      // A second write overwrites some panes and adds others next to the stored ones.
+      const later = [
+        pane(0, 'amount_sum', -1024n, 99),
+        pane(0, 'amount_sum', 1n, 99),
+        pane(0, 'amount_sum', 5000n, 9),
+      ];
+      await again.write('pc-many', [write(status(0), later)]);
+      const merged = new Map(sorted.map((e) => [`${e.metric}/${e.pane}`, e]));
+      for (const e of later) merged.set(`${e.metric}/${e.pane}`, e);
+      const want = [...merged.values()].sort((a, b) =>
+        a.metric !== b.metric ? (a.metric < b.metric ? -1 : 1) : BigInt(a.pane) < BigInt(b.pane) ? -1 : 1,
+      );
+      expect(await again.entries('pc-many', 0)).toEqual(want);
+      await again.close();
+    });
+
     it('upserts: a later write overwrites its panes and status, keeps the other panes', async () => {
       const h = harness();
       const store = await h.open();

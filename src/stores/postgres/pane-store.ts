@@ -1,17 +1,18 @@
 /**
- * Source-side folds in PostgreSQL: `ceptra_replay.source_panes` (one row per job, partition,
- * metric and pane, the reducer's canonical state as jsonb) and `ceptra_replay.source_fold_status`
- * (coverage per job and partition). The tables come from migration 0004, applied by the one
- * `migrate()` like the rest of the schema. A `write` is one transaction: a fold and its coverage
- * never disagree after a crash.
+ * Source-side folds in PostgreSQL: `ceptra_replay.source_pane_blocks` (per job, partition, metric
+ * and block of 1,024 consecutive panes, one jsonb object `{"<pane>": canonical state}`) and
+ * `ceptra_replay.source_fold_status` (coverage per job and partition). The tables come from the
+ * numbered migrations (0004, 0005), applied by the one `migrate()` like the rest of the schema. A
+ * `write` is one transaction: a fold and its coverage never disagree after a crash.
  */
 import pg from 'pg';
 import { ErrorCode, ReplayError } from '../../common/errors.js';
 import { pgClientTimeouts } from '../../common/pg-settings.js';
 import type { FoldStatus, FoldWrite, PaneStore } from '../../engine/verify/types.js';
-import type { PaneEntry } from '../../monoid/index.js';
+import { compareEntries, type PaneEntry } from '../../monoid/index.js';
 import { type StatusRow, statusFromRow, statusToRow } from '../shared/fold-status.js';
 import { migrate, STATE_SCHEMA } from './migrate.js';
+import { PANES_PER_BLOCK } from './migrations/0005_pane_blocks.js';
 import { defaultPgPaneStoreOptions, type PgPaneStoreOptions } from './options.js';
 
 const S = STATE_SCHEMA;
@@ -51,14 +52,19 @@ export class PgPaneStore implements PaneStore {
   }
 
   async entries(job: string, partition: number, fromPane?: bigint): Promise<PaneEntry[]> {
-    const { rows } = await this.#pool.query<{ metric: string; pane: string; state: PaneEntry['state'] }>(
-      // `sp.pane`, qualified: a bare `pane` in ORDER BY names the text output column (9 > 10).
-      `SELECT sp.metric, sp.pane::text AS pane, sp.state FROM ${S}.source_panes sp
-        WHERE sp.job = $1 AND sp.partition = $2 AND ($3::numeric IS NULL OR sp.pane >= $3::numeric)
-        ORDER BY sp.metric COLLATE "C", sp.pane`,
-      [job, partition, fromPane === undefined ? null : fromPane.toString()],
+    const { rows } = await this.#pool.query<{ metric: string; states: Record<string, PaneEntry['state']> }>(
+      `SELECT metric, states FROM ${S}.source_pane_blocks
+        WHERE job = $1 AND partition = $2 AND ($3::numeric IS NULL OR block >= $3::numeric)`,
+      [job, partition, fromPane === undefined ? null : blockOf(fromPane).toString()],
     );
-    return rows.map((r) => ({ partition, metric: r.metric, pane: r.pane, state: r.state }));
+    const out: PaneEntry[] = [];
+    for (const r of rows) {
+      for (const [pane, state] of Object.entries(r.states)) {
+        if (fromPane === undefined || BigInt(pane) >= fromPane)
+          out.push({ partition, metric: r.metric, pane, state });
+      }
+    }
+    return out.sort(compareEntries);
   }
 
   async write(job: string, writes: readonly FoldWrite[]): Promise<void> {
@@ -66,24 +72,25 @@ export class PgPaneStore implements PaneStore {
     await this.#tx(async (c) => {
       const cleared = writes.filter((w) => w.clear).map((w) => w.status.partition);
       if (cleared.length > 0)
-        await c.query(`DELETE FROM ${S}.source_panes WHERE job = $1 AND partition = ANY($2::int[])`, [
+        await c.query(`DELETE FROM ${S}.source_pane_blocks WHERE job = $1 AND partition = ANY($2::int[])`, [
           job,
           cleared,
         ]);
-      const ups = writes.flatMap((w) => w.upsert);
-      // One statement per 5,000 panes: unnest() arrays keep it one round trip per chunk.
-      for (let i = 0; i < ups.length; i += 5000) {
-        const chunk = ups.slice(i, i + 5000);
+      const blocks = toBlocks(writes.flatMap((w) => w.upsert));
+      // Merged into a stored block with `||`: a pane written again replaces its state.
+      for (let i = 0; i < blocks.length; i += BLOCKS_PER_STATEMENT) {
+        const chunk = blocks.slice(i, i + BLOCKS_PER_STATEMENT);
         await c.query(
-          `INSERT INTO ${S}.source_panes (job, partition, metric, pane, state)
-           SELECT $1, p, m, n, s FROM unnest($2::int[], $3::text[], $4::numeric[], $5::jsonb[]) AS x(p, m, n, s)
-           ON CONFLICT (job, partition, metric, pane) DO UPDATE SET state = EXCLUDED.state`,
+          `INSERT INTO ${S}.source_pane_blocks (job, partition, metric, block, states)
+           SELECT $1, p, m, b, s FROM unnest($2::int[], $3::text[], $4::numeric[], $5::jsonb[]) AS x(p, m, b, s)
+           ON CONFLICT (job, partition, metric, block)
+           DO UPDATE SET states = ${S}.source_pane_blocks.states || EXCLUDED.states`,
           [
             job,
-            chunk.map((e) => e.partition),
-            chunk.map((e) => e.metric),
-            chunk.map((e) => e.pane),
-            chunk.map((e) => JSON.stringify(e.state)),
+            chunk.map((b) => b.partition),
+            chunk.map((b) => b.metric),
+            chunk.map((b) => b.block.toString()),
+            chunk.map((b) => JSON.stringify(b.states)),
           ],
         );
       }
@@ -150,4 +157,34 @@ export class PgPaneStore implements PaneStore {
       client.release();
     }
   }
+}
+
+/** Blocks per upsert statement: up to ~65k panes, one round trip. */
+const BLOCKS_PER_STATEMENT = 64;
+
+interface Block {
+  partition: number;
+  metric: string;
+  block: bigint;
+  states: Record<string, PaneEntry['state']>;
+}
+
+function blockOf(pane: bigint): bigint {
+  const q = pane / PANES_PER_BLOCK;
+  return pane < 0n && q * PANES_PER_BLOCK !== pane ? q - 1n : q; // floor, as in SQL
+}
+
+function toBlocks(entries: readonly PaneEntry[]): Block[] {
+  const byKey = new Map<string, Block>();
+  for (const e of entries) {
+    const block = blockOf(BigInt(e.pane));
+    const key = `${e.partition}\u0000${e.metric}\u0000${block}`;
+    let b = byKey.get(key);
+    if (b === undefined) {
+      b = { partition: e.partition, metric: e.metric, block, states: {} };
+      byKey.set(key, b);
+    }
+    b.states[e.pane] = e.state;
+  }
+  return [...byKey.values()];
 }

@@ -13,6 +13,7 @@ const ALL_VERSIONS = [
   { version: 2, name: 'dead_letters' },
   { version: 3, name: 'stream_epochs_locks' },
   { version: 4, name: 'panes' },
+  { version: 5, name: 'pane_blocks' },
 ];
 const ALL_TABLES = [
   'audit',
@@ -22,7 +23,7 @@ const ALL_TABLES = [
   'locks',
   'schema_migrations',
   'source_fold_status',
-  'source_panes',
+  'source_pane_blocks',
 ];
 
 /** The DDL the pane store ran by itself before migration 0004 (under its own advisory lock). */
@@ -161,6 +162,39 @@ describe('migrate()', () => {
       await store.close();
       expect(await versions(old.url)).toEqual(ALL_VERSIONS);
       expect(await tables(old.url)).toEqual(ALL_TABLES);
+    } finally {
+      await old.drop();
+    }
+  });
+  it('0005 folds per-pane rows into blocks the store reads back exactly (negative panes, block edges)', async () => {
+    const old = await createTestDatabase('stores_pane_rows');
+    try {
+      const ns = [-1025n, -1024n, -1n, 0n, 1023n, 1024n, 18_446_744_073_709_551_617n];
+      await withClient(old.url, async (c) => {
+        expect(await migrate(c, migrations.slice(0, 4))).toEqual([1, 2, 3, 4]);
+        for (const n of ns)
+          await c.query(`INSERT INTO ceptra_replay.source_panes VALUES ('j', 1, 'm', $1, $2)`, [
+            n.toString(),
+            JSON.stringify({ n: Number(n % 100n) }),
+          ]);
+        await c.query(`INSERT INTO ceptra_replay.source_panes VALUES ('k', 1, 'm', 5, '{"n": 5}')`);
+        expect(await migrate(c)).toEqual([5]);
+      });
+      const panes = new PgPaneStore({ url: old.url });
+      await panes.init();
+      const entry = (n: bigint) => ({
+        partition: 1,
+        metric: 'm',
+        pane: n.toString(),
+        state: { n: Number(n % 100n) },
+      });
+      expect(await panes.entries('j', 1)).toEqual(ns.map(entry));
+      for (const from of [-1024n, -1n, 1023n, 1024n])
+        expect(await panes.entries('j', 1, from)).toEqual(ns.filter((n) => n >= from).map(entry));
+      expect(await panes.entries('k', 1)).toEqual([
+        { partition: 1, metric: 'm', pane: '5', state: { n: 5 } },
+      ]);
+      await panes.close();
     } finally {
       await old.drop();
     }
