@@ -8,6 +8,10 @@ import { ErrorCode, ReplayError } from '../../common/errors.js';
  * Rows end in '\n', fields are separated by '\t', NULL is `\N`, and a backslash escapes
  * `\\ \n \t \r \b \f \v`, octal `\ddd` and hex `\xhh`. Fields without a backslash (nearly all) are
  * handed out as zero-copy subarrays; the caller copies what it keeps.
+ *
+ * The read path does not build these rows for its events: copy-decode.ts decodes COPY text
+ * straight to events and hands only the rows it does not take (poison, odd streams) to
+ * `splitCopyRow`. The splitter serves the routing check.
  */
 
 const TAB = 0x09;
@@ -26,30 +30,39 @@ const hexVal = (c: number): number =>
 export function unescapeCopyField(buf: Buffer, start: number, end: number): Buffer | null {
   if (end - start === 2 && buf[start] === BS && buf[start + 1] === 0x4e /* N */) return null;
   const out = Buffer.allocUnsafe(end - start);
-  let o = 0;
+  return out.subarray(0, unescapeCopyInto(buf, start, end, out, 0));
+}
+
+/**
+ * Unescape `src[start, end)` into `dst` from `at`; returns the end of what was written. Every
+ * output byte consumes at least one input byte and is written after its input was read, so
+ * `dst` may be `src` with `at <= start` (the COPY decoder unescapes in place).
+ */
+export function unescapeCopyInto(src: Buffer, start: number, end: number, dst: Buffer, at: number): number {
+  let o = at;
   for (let i = start; i < end; i++) {
-    const c = buf[i]!;
+    const c = src[i]!;
     if (c !== BS || i + 1 >= end) {
-      out[o++] = c;
+      dst[o++] = c;
       continue;
     }
-    const n = buf[++i]!;
+    const n = src[++i]!;
     const mapped = simple[n];
     if (mapped !== undefined) {
-      out[o++] = mapped;
+      dst[o++] = mapped;
     } else if (isOct(n)) {
       let v = n - 0x30;
-      for (let k = 0; k < 2 && i + 1 < end && isOct(buf[i + 1]!); k++) v = v * 8 + (buf[++i]! - 0x30);
-      out[o++] = v & 0xff;
-    } else if (n === 0x78 /* x */ && i + 1 < end && hexVal(buf[i + 1]!) >= 0) {
-      let v = hexVal(buf[++i]!);
-      if (i + 1 < end && hexVal(buf[i + 1]!) >= 0) v = v * 16 + hexVal(buf[++i]!);
-      out[o++] = v;
+      for (let k = 0; k < 2 && i + 1 < end && isOct(src[i + 1]!); k++) v = v * 8 + (src[++i]! - 0x30);
+      dst[o++] = v & 0xff;
+    } else if (n === 0x78 /* x */ && i + 1 < end && hexVal(src[i + 1]!) >= 0) {
+      let v = hexVal(src[++i]!);
+      if (i + 1 < end && hexVal(src[i + 1]!) >= 0) v = v * 16 + hexVal(src[++i]!);
+      dst[o++] = v;
     } else {
-      out[o++] = n; // `\\`, `\.` and any other escaped byte stand for themselves
+      dst[o++] = n; // `\\`, `\.` and any other escaped byte stand for themselves
     }
   }
-  return out.subarray(0, o);
+  return o;
 }
 
 /** Split one complete row (without its '\n') into fields. */
@@ -134,6 +147,6 @@ export class CopyTextSplitter {
 }
 
 /** A COPY stream that is not what the query asked for: never retried (re-reading gives the same). */
-function copyError(message: string): ReplayError {
+export function copyError(message: string): ReplayError {
   return new ReplayError(ErrorCode.SourceError, `Postgres source: ${message}`);
 }

@@ -13,12 +13,16 @@
  * NULL event times never reach a read: `event_time >= start` is never true for NULL (see
  * `countNullTimes`). The valid-row path costs what it cost before: the NULL checks replace the
  * old `NULL -> empty bytes` checks, and the UTF-8 check (native `isUtf8`) runs only for SQL_ASCII.
+ *
+ * COPY rows are decoded by copy-decode.ts straight from the chunk; `copy` here (a row of Buffers)
+ * is the reference it falls back to for poison rows and anything else out of the ordinary.
  */
 
 import { isUtf8 } from 'node:buffer';
 import { ErrorCode, ReplayError } from '../../common/errors.js';
 import { type PoisonRow, SourcePoisonReason } from '../source.js';
 import type { BatchBuilder } from './batcher.js';
+import { CopyEventDecoder } from './copy-decode.js';
 import type { CopyRow } from './copy-text.js';
 import { selectColumnNames } from './sql.js';
 import type { BytesKind, TableMeta } from './types.js';
@@ -63,7 +67,12 @@ const poisonId = (id: string | null, reason: string): string | null =>
   reason === SourcePoisonReason.EmptyEventId ? null : id;
 
 export interface RowDecoder {
-  /** COPY text row (fields may alias the network chunk; what the event keeps is copied). */
+  /** A decoder for one COPY text stream (it holds the partial row between chunks). */
+  copyStream(): CopyEventDecoder;
+  /**
+   * One COPY text row as Buffers (fields may alias the network chunk; what the event keeps is
+   * copied): the path of poison rows and anything else `copyStream` does not take fast.
+   */
   copy(row: CopyRow, out: BatchBuilder): void;
   /** Row of raw text values from the cursor method (rowMode 'array'). */
   text(row: (string | null)[], out: BatchBuilder): void;
@@ -130,7 +139,8 @@ export function rowDecoder(m: TableMeta, sqlAscii: boolean): RowDecoder {
     return p;
   }
 
-  return {
+  const decoder: RowDecoder = {
+    copyStream: () => new CopyEventDecoder(m, sqlAscii, decoder.copy),
     copy(row, out) {
       const t = row[0]!;
       const id = row[1];
@@ -175,4 +185,5 @@ export function rowDecoder(m: TableMeta, sqlAscii: boolean): RowDecoder {
       });
     },
   };
+  return decoder;
 }

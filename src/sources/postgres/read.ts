@@ -14,11 +14,10 @@ import copyStreams from 'pg-copy-streams';
 import QueryStream from 'pg-query-stream';
 import type { EventBatch, ReadOptions, SourcePosition, TimeWindow } from '../source.js';
 import { BatchBuilder, type HeldRows } from './batcher.js';
-import { CopyTextSplitter } from './copy-text.js';
 import type { RowDecoder } from './decode.js';
 import { drain } from './drain.js';
 import { classifyPgError } from './errors.js';
-import { copyOut, nullIdsAtQuery, readQuery, selectColumns } from './sql.js';
+import { copyOut, nullIdsAtQuery, readQuery } from './sql.js';
 import type { TableMeta } from './types.js';
 
 export type ReadMethod = 'copy' | 'cursor';
@@ -40,14 +39,12 @@ async function* copyBatches(
   out: BatchBuilder,
   signal: AbortSignal | undefined,
 ): AsyncGenerator<EventBatch> {
-  const splitter = new CopyTextSplitter(selectColumns(ctx.meta).length);
-  const decode = ctx.decoder.copy;
-  const onRow = (row: (Buffer | null)[]) => decode(row, out);
+  const decoder = ctx.decoder.copyStream();
   for await (const list of chunks) {
-    for (const chunk of list) splitter.push(chunk, onRow);
+    for (const chunk of list) decoder.push(chunk, out);
     yield* flush(out, signal);
   }
-  splitter.finish();
+  decoder.finish();
   out.finish();
   yield* flush(out, signal);
 }
@@ -94,9 +91,9 @@ async function heldNullIds(
   for await (const c of client.query(copyStreams.to(copyOut(q.text)))) chunks.push(c as Buffer);
   if (chunks.length === 0) return null;
   const probe = new BatchBuilder(partition, Number.MAX_SAFE_INTEGER);
-  const splitter = new CopyTextSplitter(selectColumns(ctx.meta).length);
-  splitter.push(Buffer.concat(chunks), (row) => ctx.decoder.copy(row, probe));
-  splitter.finish();
+  const decoder = ctx.decoder.copyStream();
+  for (const c of chunks) decoder.push(c, probe);
+  decoder.finish();
   return { afterNs: from.tsNs, rows: probe.poison };
 }
 

