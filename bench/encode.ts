@@ -1,7 +1,9 @@
 /**
- * Micro-bench: CEPtra wire encoding of a 1,000-event batch (200-byte payloads).
- * Compares concatenation of cached per-event prefixes (the client's fast path) with
- * `JSON.stringify` of one object per event. Run: `npx tsx bench/encode.ts`.
+ * Micro-bench: CEPtra wire encoding of a 1,000-event batch (200-byte payloads), each path ending
+ * in the bytes a socket writes. Compares the client's byte encoder (prefixes written into one
+ * Buffer, bodies assembled from byte ranges) with `JSON.stringify` of one object per event and
+ * with string concatenation of per-event prefixes (the previous fast path), both then UTF-8
+ * encoded as undici does for a string body. Run: `npx tsx bench/encode.ts`.
  */
 import { encodeBatch, encodePrefixes, hintSuffix } from '../src/sinks/ceptra/encode.js';
 import type { SourceEvent } from '../src/sources/source.js';
@@ -17,7 +19,7 @@ const events: SourceEvent[] = Array.from({ length: N }, (_, i) => ({
 }));
 const idx = Array.from({ length: N }, (_, i) => i);
 
-function viaStringify(): string {
+function viaStringify(): Uint8Array {
   let s = '';
   for (let i = 0; i < N; i++) {
     const e = events[i]!;
@@ -34,16 +36,40 @@ function viaStringify(): string {
       cep_credit_hint: null,
     })}\n`;
   }
-  return s;
+  return Buffer.from(s);
 }
 
-function viaConcat(): string {
+/** The previous fast path: one prefix string per event, concatenated, then encoded. */
+function viaStringConcat(): Uint8Array {
+  const prefixes = events.map(
+    (e, i) =>
+      '{"event_id":' +
+      JSON.stringify(e.eventId) +
+      ',"partition_key_b64":"' +
+      e.key.toString('base64') +
+      '","schema_key":' +
+      JSON.stringify(e.schemaKey) +
+      ',"payload_b64":"' +
+      e.payload.toString('base64') +
+      '","ts_ns":"' +
+      e.tsNs.toString() +
+      '","flags":["REPLAY"],"replay_stream":"job/1","replay_seq":"' +
+      String(i + 1) +
+      '"',
+  );
+  const suffix = hintSuffix('Recover', null);
+  let s = '';
+  for (const p of prefixes) s += p + suffix + '\n';
+  return Buffer.from(s);
+}
+
+function viaBytes(): Uint8Array {
   const p = encodePrefixes(events, { replayFlag: true, replayStream: 'job/1', firstSeq: 1n });
   return encodeBatch(p, idx, hintSuffix('Recover', null), 'ndjson');
 }
 
 const prefixes = encodePrefixes(events, { replayFlag: true, replayStream: 'job/1', firstSeq: 1n });
-function resendOnly(): string {
+function resendOnly(): Uint8Array {
   return encodeBatch(
     prefixes,
     idx,
@@ -52,7 +78,7 @@ function resendOnly(): string {
   );
 }
 
-function measure(name: string, fn: () => string): number {
+function measure(name: string, fn: () => Uint8Array): number {
   let sink = 0;
   for (let i = 0; i < 30; i++) sink += fn().length; // warm-up
   const t0 = process.hrtime.bigint();
@@ -66,6 +92,9 @@ function measure(name: string, fn: () => string): number {
 }
 
 const a = measure('JSON.stringify per event', viaStringify);
-const b = measure('prefix concat (first send)', viaConcat);
+const s = measure('string prefixes (previous)', viaStringConcat);
+const b = measure('byte prefixes (first send)', viaBytes);
 const c = measure('re-send (suffix only)', resendOnly);
-console.log(`concat/stringify = ${(b / a).toFixed(2)}×, re-send/stringify = ${(c / a).toFixed(2)}×`);
+console.log(
+  `bytes/stringify = ${(b / a).toFixed(2)}×, bytes/strings = ${(b / s).toFixed(2)}×, re-send/stringify = ${(c / a).toFixed(2)}×`,
+);

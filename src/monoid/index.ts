@@ -27,6 +27,7 @@ export { compareTopk, TOPK_MAX_K, type TopkEntry, type TopkInput, topkMonoid } f
 export { canonicalDef, inputFor, QUANTILE_DEFAULT_Q, reducerFor, TOPK_DEFAULT_K } from './registry.js';
 export {
   compareEntries,
+  comparePanes,
   type DiffOptions,
   diffSnapshots,
   diffWindows,

@@ -15,8 +15,18 @@ import type { AnyMonoid, TimeWindow } from './types.js';
 export function compareEntries(a: PaneEntry, b: PaneEntry): number {
   if (a.partition !== b.partition) return a.partition - b.partition;
   if (a.metric !== b.metric) return a.metric < b.metric ? -1 : 1;
-  if (a.pane === b.pane) return 0;
-  return BigInt(a.pane) < BigInt(b.pane) ? -1 : 1;
+  return comparePanes(a.pane, b.pane);
+}
+
+/**
+ * Panes (decimal integer strings) numerically. Up to 15 characters a pane is exact as a double
+ * (|n| < 10^15 < 2^53), so `Number` compares it; longer ones go through BigInt. Sorting the ~900k
+ * entries of a 1M-event fold with BigInt on every comparison took ~0.5 s of the main thread.
+ */
+export function comparePanes(a: string, b: string): number {
+  if (a === b) return 0;
+  if (a.length <= 15 && b.length <= 15) return Number(a) < Number(b) ? -1 : 1;
+  return BigInt(a) < BigInt(b) ? -1 : 1;
 }
 
 function check(s: PaneSnapshot, side: string): void {

@@ -1,7 +1,9 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
   BUILTIN_BYTES,
   BUILTIN_EVENTS,
+  comparePanes,
   diffSnapshots,
   diffWindows,
   MonoidError,
@@ -123,5 +125,22 @@ describe('panesToWindows', () => {
       { startNs: 90n, endNs: 100n },
     ]);
     expect(panesToWindows([], 10n)).toEqual([]);
+  });
+});
+
+describe('comparePanes', () => {
+  it('orders decimal panes exactly as BigInt does, short, 15/16-digit and wide, negative too (property)', () => {
+    const pane = fc.oneof(
+      fc.bigInt({ min: -(10n ** 15n), max: 10n ** 15n }),
+      fc.bigInt({ min: -(2n ** 80n), max: 2n ** 80n }),
+      fc.constantFrom(999_999_999_999_999n, 1_000_000_000_000_000n, 9_007_199_254_740_993n, -1n, 0n),
+    );
+    fc.assert(
+      fc.property(pane, pane, (a, b) => {
+        const want = a === b ? 0 : a < b ? -1 : 1;
+        expect(comparePanes(a.toString(), b.toString())).toBe(want);
+      }),
+      { numRuns: 2000 },
+    );
   });
 });

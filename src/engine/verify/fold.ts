@@ -10,6 +10,7 @@ import {
   BUILTIN_EVENTS,
   builtinMetrics,
   canonicalDef,
+  compareEntries,
   type MetricDef,
   type PaneEntry,
   PaneFolder,
@@ -149,18 +150,29 @@ export class PaneAccumulator {
   snapshot(): PaneSnapshot {
     const entries: PaneEntry[] = [];
     // The built-ins' cells serialize exactly as PaneFolder's would (count; exact sum of integers).
+    // They are emitted already in snapshot order — partitions ascending, then per metric name
+    // its panes ascending (a typed-array sort of numbers) — so with only the built-ins (the
+    // default) no comparison sort of the ~2 entries per pane is needed.
     const count = this.defs.get(BUILTIN_EVENTS)!.reducer;
     const sum = this.defs.get(BUILTIN_BYTES)!.reducer;
-    for (const [partition, panes] of this.builtins) {
-      for (const [pane, [n, bytes]] of panes) {
-        const p = String(pane);
-        entries.push({ partition, metric: BUILTIN_EVENTS, pane: p, state: count.serialize(n) });
-        entries.push({
-          partition,
-          metric: BUILTIN_BYTES,
-          pane: p,
-          state: sum.serialize(sum.add(sum.identity(), bytes)),
-        });
+    const builtinOrder = BUILTIN_EVENTS < BUILTIN_BYTES ? ['events', 'bytes'] : ['bytes', 'events'];
+    for (const partition of [...this.builtins.keys()].sort((a, b) => a - b)) {
+      const panes = this.builtins.get(partition)!;
+      const sorted = Float64Array.from(panes.keys()).sort();
+      for (const which of builtinOrder) {
+        for (const pane of sorted) {
+          const [n, bytes] = panes.get(pane)!;
+          entries.push(
+            which === 'events'
+              ? { partition, metric: BUILTIN_EVENTS, pane: String(pane), state: count.serialize(n) }
+              : {
+                  partition,
+                  metric: BUILTIN_BYTES,
+                  pane: String(pane),
+                  state: sum.serialize(sum.add(sum.identity(), bytes)),
+                },
+          );
+        }
       }
     }
     for (const c of this.cells.values()) {
@@ -172,19 +184,7 @@ export class PaneAccumulator {
         state: r.serialize(c.state),
       });
     }
-    entries.sort((a, b) =>
-      a.partition !== b.partition
-        ? a.partition - b.partition
-        : a.metric !== b.metric
-          ? a.metric < b.metric
-            ? -1
-            : 1
-          : BigInt(a.pane) < BigInt(b.pane)
-            ? -1
-            : BigInt(a.pane) > BigInt(b.pane)
-              ? 1
-              : 0,
-    );
+    if (this.cells.size > 0) entries.sort(compareEntries);
     const metrics = [...this.defs.values()]
       .map((d) => canonicalDef(d.def))
       .sort((a, b) => (a.name < b.name ? -1 : 1));

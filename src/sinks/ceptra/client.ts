@@ -38,7 +38,7 @@ export type RetryTally = Record<string, number>;
 export interface PostRequest {
   route: string;
   /** Built per attempt, so the hint echo is current. */
-  body: () => string;
+  body: () => Uint8Array;
   contentType: string;
   /** The partition the events belong to (for the attempt report). */
   partition: number;

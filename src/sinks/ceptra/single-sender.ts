@@ -52,7 +52,7 @@ export async function sendSingleMode(
         try {
           const { body, rttMs } = await client.post({
             route: Route.Append,
-            body: () => encodeSingle(prefixes[i]!, client.suffix()),
+            body: () => encodeSingle(prefixes, i, client.suffix()),
             contentType: 'application/json',
             partition: batch.partition,
             events: 1,

@@ -8,7 +8,8 @@ export interface TransportRequest {
   method: HttpMethod;
   /** Path and query, e.g. `/append/batch`. */
   path: string;
-  body?: string;
+  /** Bytes as sent (request bodies are built as bytes, encode.ts); a string is UTF-8. */
+  body?: Uint8Array | string;
   contentType?: string;
   signal?: AbortSignal;
   /**

@@ -174,17 +174,27 @@ function blockOf(pane: bigint): bigint {
   return pane < 0n && q * PANES_PER_BLOCK !== pane ? q - 1n : q; // floor, as in SQL
 }
 
+/** Entries grouped into blocks; consecutive entries of one block (the usual, sorted input) share one lookup. */
 function toBlocks(entries: readonly PaneEntry[]): Block[] {
   const byKey = new Map<string, Block>();
+  const per = Number(PANES_PER_BLOCK);
+  let cur: Block | undefined;
+  let curN = Number.NaN;
   for (const e of entries) {
-    const block = blockOf(BigInt(e.pane));
-    const key = `${e.partition}\u0000${e.metric}\u0000${block}`;
-    let b = byKey.get(key);
-    if (b === undefined) {
-      b = { partition: e.partition, metric: e.metric, block, states: {} };
-      byKey.set(key, b);
+    // Up to 15 characters a pane is exact as a double (snapshot.ts comparePanes); NaN otherwise,
+    // which never equals the current block, so a wide pane always takes the exact path.
+    const n = e.pane.length <= 15 ? Math.floor(Number(e.pane) / per) : Number.NaN;
+    if (cur === undefined || n !== curN || cur.partition !== e.partition || cur.metric !== e.metric) {
+      curN = n;
+      const block = Number.isNaN(n) ? blockOf(BigInt(e.pane)) : BigInt(n);
+      const key = `${e.partition}\u0000${e.metric}\u0000${block}`;
+      cur = byKey.get(key);
+      if (cur === undefined) {
+        cur = { partition: e.partition, metric: e.metric, block, states: {} };
+        byKey.set(key, cur);
+      }
     }
-    b.states[e.pane] = e.state;
+    cur.states[e.pane] = e.state;
   }
   return [...byKey.values()];
 }

@@ -2,6 +2,7 @@
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { Cursor, CursorStore } from '../../../src/engine/cursor.js';
 import {
@@ -118,3 +119,46 @@ describe('RunFoldRecorder over the file pane store', () => {
     expect(await after.entries('j', 0)).toEqual([]);
   });
 });
+
+describe('PaneAccumulator built-ins fast path', () => {
+  it('snapshots exactly what the general fold gives for the same batches, in snapshot order (property)', () => {
+    const event = fc.record({
+      partition: fc.integer({ min: 0, max: 3 }),
+      tsNs: fc.bigInt({ min: 0n, max: 20n * 250_000_000n }),
+      bytes: fc.integer({ min: 0, max: 300 }),
+    });
+    fc.assert(
+      fc.property(fc.array(event, { maxLength: 200 }), fc.integer({ min: 1, max: 40 }), (raw, batch) => {
+        const fast = new PaneAccumulator(spec);
+        const general = new PaneAccumulator(spec);
+        const folder = new BatchFolder(spec);
+        // Per partition in time order (as a partition streams), batches arrive interleaved.
+        const byPart = new Map<number, typeof raw>();
+        for (const e of raw) byPart.set(e.partition, [...(byPart.get(e.partition) ?? []), e]);
+        const batches: { partition: number; events: ReturnType<typeof toEvent>[] }[] = [];
+        for (const [partition, evs] of byPart) {
+          evs.sort((a, b) => (a.tsNs < b.tsNs ? -1 : a.tsNs > b.tsNs ? 1 : 0));
+          for (let i = 0; i < evs.length; i += batch)
+            batches.push({ partition, events: evs.slice(i, i + batch).map(toEvent) });
+        }
+        batches.sort((a, b) => b.partition - a.partition); // not in partition order
+        for (const b of batches) {
+          fast.addBuiltins(b.partition, folder.foldBuiltins(b.events));
+          general.add(folder.fold(b.partition, b.events));
+        }
+        expect(fast.snapshot()).toEqual(general.snapshot());
+      }),
+      { numRuns: 200 },
+    );
+  });
+});
+
+function toEvent(e: { tsNs: bigint; bytes: number }) {
+  return {
+    tsNs: e.tsNs,
+    eventId: 'e',
+    key: Buffer.from('k'),
+    payload: Buffer.alloc(e.bytes),
+    schemaKey: 's',
+  };
+}

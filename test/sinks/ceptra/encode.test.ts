@@ -1,7 +1,9 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
   encodeBatch,
   encodePrefixes,
+  encodeSingle,
   hintSuffix,
   parseBatchResponse,
   parseResult,
@@ -25,8 +27,9 @@ const events: SourceEvent[] = [
   },
 ];
 
-const lines = (s: string) =>
-  s
+const lines = (b: Uint8Array) =>
+  Buffer.from(b)
+    .toString('utf8')
     .split('\n')
     .filter((l) => l !== '')
     .map((l) => JSON.parse(l) as Record<string, unknown>);
@@ -40,7 +43,7 @@ describe('wire encoding', () => {
       hintSuffix('Hold', { client_window_size: 32, retry_backoff_ms: 60 }),
       'ndjson',
     );
-    expect(body.endsWith('\n')).toBe(true);
+    expect(body.at(-1)).toBe(0x0a);
     const decoded = lines(body);
     expect(decoded).toHaveLength(2);
     decoded.forEach((d, i) => {
@@ -81,7 +84,7 @@ describe('wire encoding', () => {
 
   it('JSON mode wraps {"events":[...]} in the index order given', () => {
     const p = encodePrefixes(events, { replayFlag: true });
-    const o = JSON.parse(encodeBatch(p, [1, 0], hintSuffix('Shed', null), 'json')) as {
+    const o = JSON.parse(encodeBatch(p, [1, 0], hintSuffix('Shed', null), 'json').toString()) as {
       events: Array<Record<string, unknown>>;
     };
     expect(o.events.map((e) => e.event_id)).toEqual(['id-2', events[0]!.eventId]);
@@ -96,6 +99,85 @@ describe('wire encoding', () => {
     );
     const strip = (d: Record<string, unknown>) => ({ ...d, credit_hint: 0, cep_credit_hint: 0 });
     expect(b.map(strip)).toEqual(a.map(strip));
+  });
+});
+
+/** The reference: one JSON.stringify per event, field order as the contract's examples. */
+function reference(
+  e: SourceEvent,
+  i: number,
+  ctx: { replayFlag: boolean; replayStream?: string; firstSeq?: bigint },
+  suffixObj: Record<string, unknown>,
+): string {
+  const o: Record<string, unknown> = {
+    event_id: e.eventId,
+    partition_key_b64: e.key.toString('base64'),
+    schema_key: e.schemaKey,
+    payload_b64: e.payload.toString('base64'),
+    ts_ns: e.tsNs.toString(),
+  };
+  if (ctx.replayFlag) o.flags = ['REPLAY'];
+  if (ctx.replayStream !== undefined && ctx.firstSeq !== undefined) {
+    o.replay_stream = ctx.replayStream;
+    o.replay_seq = (ctx.firstSeq + BigInt(i)).toString();
+  }
+  return JSON.stringify({ ...o, ...suffixObj });
+}
+
+describe('wire encoding is byte-for-byte JSON.stringify (property)', () => {
+  const text = fc.oneof(
+    fc.string({ maxLength: 40 }),
+    fc.string({ unit: 'binary', maxLength: 40 }), // any code point, lone surrogates excluded
+    fc.constantFrom('', '"', '\\', '\u0000\n\t', 'é€😀', 'evt-000001'),
+  );
+  const bytes = fc.oneof(
+    fc.uint8Array({ maxLength: 40 }),
+    fc.uint8Array({ minLength: 1000, maxLength: 1100 }), // across the native-encoder threshold
+  );
+  const event = fc.record({
+    tsNs: fc.bigInt({ min: 0n, max: 2n ** 64n - 1n }),
+    eventId: text,
+    key: bytes.map((b) => Buffer.from(b)),
+    payload: bytes.map((b) => Buffer.from(b)),
+    schemaKey: fc.oneof(text, fc.constant('proto:1.0:abc123')),
+  });
+  const ctx = fc.record(
+    {
+      replayFlag: fc.boolean(),
+      replayStream: text,
+      firstSeq: fc.bigInt({ min: 1n, max: 2n ** 64n - 1n }),
+    },
+    { requiredKeys: ['replayFlag'] },
+  );
+
+  it('batch bodies (ndjson and json, any order of a subset) and single bodies', () => {
+    fc.assert(
+      fc.property(
+        fc.array(event, { minLength: 1, maxLength: 12 }),
+        ctx,
+        fc.constantFrom<
+          ['Recover' | 'Hold', { client_window_size: number; retry_backoff_ms: number } | null]
+        >(['Recover', null], ['Hold', { client_window_size: 32, retry_backoff_ms: 60 }]),
+        fc.boolean(),
+        (evs, c, [hint, cep], reverse) => {
+          const p = encodePrefixes(evs, c);
+          const suffix = hintSuffix(hint, cep);
+          const suffixObj = { credit_hint: hint, cep_credit_hint: cep };
+          const idx = evs.map((_, i) => i).filter((i) => i % 3 !== 1);
+          if (reverse) idx.reverse();
+          const want = idx.map((i) => reference(evs[i]!, i, c, suffixObj));
+          expect(Buffer.from(encodeBatch(p, idx, suffix, 'ndjson')).toString('utf8')).toBe(
+            want.map((l) => `${l}\n`).join(''),
+          );
+          expect(Buffer.from(encodeBatch(p, idx, suffix, 'json')).toString('utf8')).toBe(
+            `{"events":[${want.join(',')}]}`,
+          );
+          for (const [i, e] of evs.entries())
+            expect(encodeSingle(p, i, suffix).toString('utf8')).toBe(reference(e, i, c, suffixObj));
+        },
+      ),
+      { numRuns: 300 },
+    );
   });
 });
 

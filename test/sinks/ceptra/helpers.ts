@@ -30,8 +30,13 @@ export class ScriptedTransport implements CeptraTransport {
 
   /** Bodies of the recorded requests parsed as JSON (single `/append`). */
   jsonBodies(): Array<Record<string, unknown>> {
-    return this.requests.map((r) => JSON.parse(r.body ?? 'null') as Record<string, unknown>);
+    return this.requests.map((r) => JSON.parse(bodyText(r) || 'null') as Record<string, unknown>);
   }
+}
+
+/** A recorded request's body as text. */
+export function bodyText(r: TransportRequest): string {
+  return r.body === undefined ? '' : typeof r.body === 'string' ? r.body : Buffer.from(r.body).toString('utf8');
 }
 
 export function json(body: unknown, status = 200, headers: Record<string, string> = {}): TransportResponse {
