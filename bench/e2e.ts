@@ -3,7 +3,9 @@
  *   (a) the raw ceiling: every partition read in replay order with COPY … TO STDOUT to nowhere;
  *   (b) a naive baseline: pg-query-stream (batchSize 1000, pg's own type parsing) → JSON → undici POST loop;
  *   (c) `ceptra-replay run` (the CLI as a child process) into the same emulator.
- * Prints events/s for each, c/a and c/b, and appends them with the machine to bench/RESULTS.md.
+ * Each path runs `--rounds` times (default 3), interleaved so load drift hits every path alike.
+ * Prints the median events/s of each (every round beside it), c/a and c/b of the medians, and the
+ * replay's CPU per event, and appends them with the machine to bench/RESULTS.md.
  */
 import { appendFile, mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -22,14 +24,18 @@ const { values } = parseArgs({
     rows: { type: 'string', default: '1000000' },
     partitions: { type: 'string', default: '16' },
     parallel: { type: 'string', default: '4' },
+    /** Each path this many times, interleaved (raw, naive, static, adaptive, raw, …); medians reported. */
+    rounds: { type: 'string', default: '3' },
     reuse: { type: 'boolean', default: false },
     'no-record': { type: 'boolean', default: false },
+    /** Also write the figures as JSON (bench/regression.ts reads them). */
+    json: { type: 'string' },
   },
 });
 const ROWS = Number(values.rows);
 const PARTS = Number(values.partitions);
 const PARALLEL = Number(values.parallel);
-const DB = 'ceptra_replay_bench_e2e';
+const DB = ROWS === 1_000_000 ? 'ceptra_replay_bench_e2e' : `ceptra_replay_bench_e2e_${ROWS}`;
 
 async function lanes<T>(items: T[], n: number, fn: (t: T) => Promise<void>): Promise<void> {
   const q = [...items];
@@ -115,75 +121,111 @@ async function main(): Promise<void> {
     '1000000',
     '--no-applied-log',
   ]);
-  const results: { name: string; events: number; seconds: number; cpu?: string }[] = [];
+  const ROUNDS = Math.max(1, Number(values.rounds));
+  type Run = { events: number; seconds: number; cpuSeconds?: number; simCpu?: number };
+  const names = [
+    '(a) raw COPY to nowhere (ceiling)',
+    '(b) naive pg-query-stream → POST',
+    '(c) ceptra-replay run, static flow (batchSize 1000, maxInFlight 4)',
+    "(c') ceptra-replay run, adaptive flow (default)",
+  ];
+  const runs: Run[][] = names.map(() => []);
+  const dir = await mkdtemp(join(tmpdir(), 'cr-bench-'));
   try {
-    let t = performance.now();
-    const a = await rawCopy(url);
-    results.push({
-      name: '(a) raw COPY to nowhere (ceiling)',
-      events: a,
-      seconds: (performance.now() - t) / 1000,
-    });
+    for (let round = 0; round < ROUNDS; round++) {
+      let t = performance.now();
+      const a = await rawCopy(url);
+      runs[0]!.push({ events: a, seconds: (performance.now() - t) / 1000 });
 
-    await fetch(`${sim.url}/sim/reset`, { method: 'POST' });
-    t = performance.now();
-    const b = await naive(url, sim.url);
-    results.push({
-      name: '(b) naive pg-query-stream → POST',
-      events: b,
-      seconds: (performance.now() - t) / 1000,
-    });
-
-    const dir = await mkdtemp(join(tmpdir(), 'cr-bench-'));
-    for (const [label, flow] of [
-      ['(c) ceptra-replay run, static flow (batchSize 1000, maxInFlight 4)', 'mode: static'],
-      ["(c') ceptra-replay run, adaptive flow (default)", 'mode: adaptive'],
-    ] as const) {
       await fetch(`${sim.url}/sim/reset`, { method: 'POST' });
-      const job = join(dir, 'job.yaml');
-      await writeFile(
-        job,
-        `job: bench-e2e
+      t = performance.now();
+      const b = await naive(url, sim.url);
+      runs[1]!.push({ events: b, seconds: (performance.now() - t) / 1000 });
+
+      for (const [k, flow] of [
+        [2, 'mode: static'],
+        [3, 'mode: adaptive'],
+      ] as const) {
+        await fetch(`${sim.url}/sim/reset`, { method: 'POST' });
+        const job = join(dir, 'job.yaml');
+        await writeFile(
+          job,
+          `job: bench-e2e
 window: { start: 2025-08-01T00:00:00Z, end: 2025-08-01T01:00:00Z }
 source: { type: postgres, url: "${url}", table: events }
 target: { url: "${sim.url}", partitions: ${PARTS} }
 flow: { ${flow}, parallelPartitions: ${PARALLEL} }
 state: { url: "${url}" }
 `,
-      );
-      const simCpu0 = cpuSeconds(sim.child.pid!);
-      const r = await runCli(['run', '-c', job, '--restart', '--no-progress']);
-      if (r.code !== 0) throw new Error(`run failed (${r.code}): ${r.stderr.slice(-2000)}`);
-      const m = /events (\d+), .*?\((\d+) ms\)/.exec(r.stdout);
-      if (!m) throw new Error(`unexpected run output: ${r.stdout}`);
-      results.push({
-        name: label,
-        events: Number(m[1]),
-        seconds: Number(m[2]) / 1000,
-        cpu: `replay ${r.cpuSeconds.toFixed(1)} s, emulator ${(cpuSeconds(sim.child.pid!) - simCpu0).toFixed(1)} s`,
-      });
+        );
+        const simCpu0 = cpuSeconds(sim.child.pid!);
+        const r = await runCli(['run', '-c', job, '--restart', '--no-progress']);
+        if (r.code !== 0) throw new Error(`run failed (${r.code}): ${r.stderr.slice(-2000)}`);
+        const m = /events (\d+), .*?\((\d+) ms\)/.exec(r.stdout);
+        if (!m) throw new Error(`unexpected run output: ${r.stdout}`);
+        runs[k]!.push({
+          events: Number(m[1]),
+          seconds: Number(m[2]) / 1000,
+          cpuSeconds: r.cpuSeconds,
+          simCpu: cpuSeconds(sim.child.pid!) - simCpu0,
+        });
+      }
+      process.stdout.write(`round ${round + 1}/${ROUNDS} done\n`);
     }
   } finally {
     await sim.stop();
   }
-  const rate = (x: { events: number; seconds: number }) => x.events / x.seconds;
-  const [ra, rb, rc, rc2] = results.map(rate) as [number, number, number, number];
+  const rate = (x: Run) => x.events / x.seconds;
+  const median = (xs: number[]) => {
+    const v = [...xs].sort((p, q) => p - q);
+    return v.length % 2 ? v[(v.length - 1) / 2]! : (v[v.length / 2 - 1]! + v[v.length / 2]!) / 2;
+  };
+  const usPerEvent = (x: Run) => ((x.cpuSeconds ?? 0) * 1e6) / x.events;
+  const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
+  const [ra, rb, rc, rc2] = runs.map((rs) => median(rs.map(rate))) as [number, number, number, number];
+  const cpuStatic = median(runs[2]!.map(usPerEvent));
+  const cpuAdaptive = median(runs[3]!.map(usPerEvent));
   const lines = [
-    `## End to end (bench/e2e.ts, ${ROWS.toLocaleString('en-US')} rows, ${PARTS} partitions, ${PARALLEL} at once) — ${new Date().toISOString()}`,
+    `## End to end (bench/e2e.ts, ${ROWS.toLocaleString('en-US')} rows, ${PARTS} partitions, ${PARALLEL} at once, medians of ${ROUNDS} interleaved rounds) — ${new Date().toISOString()}`,
     '',
     `Machine: ${machine()}. Postgres, the emulator (own process) and the replay share the machine.`,
+    `Command: \`npx tsx bench/e2e.ts --rows ${ROWS} --rounds ${ROUNDS}\`.`,
     '',
-    '| path | events | seconds | events/s | CPU |',
-    '|---|---:|---:|---:|---|',
-    ...results.map(
-      (x) =>
-        `| ${x.name} | ${x.events} | ${x.seconds.toFixed(2)} | ${Math.round(rate(x)).toLocaleString('en-US')} | ${x.cpu ?? ''} |`,
-    ),
+    '| path | median events/s | every round, events/s | replay CPU µs/event (median; rounds) | emulator CPU s (rounds) |',
+    '|---|---:|---|---|---|',
+    ...runs.map((rs, k) => {
+      const cpu =
+        rs[0]?.cpuSeconds === undefined
+          ? ''
+          : `${median(rs.map(usPerEvent)).toFixed(1)}; ${rs.map((x) => usPerEvent(x).toFixed(1)).join(' / ')}`;
+      const sim = rs[0]?.simCpu === undefined ? '' : rs.map((x) => x.simCpu!.toFixed(1)).join(' / ');
+      return `| ${names[k]} | ${fmt(median(rs.map(rate)))} | ${rs.map((x) => fmt(rate(x))).join(' / ')} | ${cpu} | ${sim} |`;
+    }),
     '',
-    `c/a = ${(rc / ra).toFixed(2)}, c/b = ${(rc / rb).toFixed(2)}; adaptive: c'/a = ${(rc2 / ra).toFixed(2)}, c'/b = ${(rc2 / rb).toFixed(2)}`,
+    `Medians: c/a = ${(rc / ra).toFixed(2)}, c/b = ${(rc / rb).toFixed(2)}; adaptive: c'/a = ${(rc2 / ra).toFixed(2)}, c'/b = ${(rc2 / rb).toFixed(2)}. Replay CPU per event (whole process, user + sys): static ${cpuStatic.toFixed(1)} µs, adaptive ${cpuAdaptive.toFixed(1)} µs.`,
     '',
   ];
   process.stdout.write(`${lines.join('\n')}\n`);
+  if (values.json) {
+    await writeFile(
+      values.json,
+      JSON.stringify(
+        {
+          rows: ROWS,
+          rawCopy: ra,
+          naive: rb,
+          static: rc,
+          adaptive: rc2,
+          staticOverNaive: rc / rb,
+          adaptiveOverNaive: rc2 / rb,
+          staticCpuUsPerEvent: cpuStatic,
+          adaptiveCpuUsPerEvent: cpuAdaptive,
+        },
+        null,
+        2,
+      ),
+    );
+  }
   if (!values['no-record'])
     await appendFile(new URL('./RESULTS.md', import.meta.url), `\n${lines.join('\n')}\n`);
 }

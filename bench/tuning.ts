@@ -4,6 +4,7 @@
  * Scenarios live in bench/tuning/scenarios; each prints a table, writes an SVG under bench/results/
  * and appends a section to bench/RESULTS.md; a goals table closes the run.
  */
+import { writeFile } from 'node:fs/promises';
 import { loadavg } from 'node:os';
 import { machine } from './lib.js';
 import type { GoalRow, TuningContext } from './tuning/context.js';
@@ -39,9 +40,15 @@ async function main(): Promise<void> {
     s1 = await throughputScenario(ctx);
     goals.push(...s1.goals);
   }
-  if (want(Scenario.utilisation)) goals.push(...(await utilisationScenario(ctx)).goals);
+  const figures: Record<string, number> = {};
+  if (want(Scenario.utilisation)) {
+    const u = await utilisationScenario(ctx);
+    goals.push(...u.goals);
+    Object.assign(figures, u.figures);
+  }
   if (want(Scenario.step)) goals.push(...(await stepScenario(ctx)).goals);
   if (want(Scenario.scaling) && s1) goals.push(...(await scalingScenario(ctx, s1)).goals);
+  if (opts.json) await writeFile(opts.json, JSON.stringify(figures, null, 2));
   const minutes = (performance.now() - t0) / 60_000;
   await appendResults(
     [

@@ -34,6 +34,8 @@ export interface TuningOptions {
   profile: boolean;
   quick: boolean;
   record: boolean;
+  /** Write the headline figures as JSON here (bench/regression.ts reads them). */
+  json?: string;
 }
 
 /** Corners and middle of {1,2} × {250,1000,4000} × {1,4,16}: 8 static runs. */
@@ -98,6 +100,7 @@ export function parseTuningArgs(argv: string[]): TuningOptions {
       only: { type: 'string' },
       'no-profile': { type: 'boolean', default: false },
       'no-record': { type: 'boolean', default: false },
+      json: { type: 'string' },
     },
   });
   const o: TuningOptions = { ...defaultTuningOptions, ...(values.quick ? QUICK : {}) };
@@ -106,6 +109,7 @@ export function parseTuningArgs(argv: string[]): TuningOptions {
   if (values['big-rows']) o.bigRows = Number(values['big-rows']);
   if (values['no-profile']) o.profile = false;
   if (values['no-record']) o.record = false;
+  if (values.json) o.json = values.json;
   if (values.only) {
     const want = values.only.split(',');
     for (const w of want)

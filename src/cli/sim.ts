@@ -36,7 +36,10 @@ export function registerSimCommand(program: Command): void {
       'act as a target without replay sequencing: ignore replay_stream/replay_seq (event-id dedup only)',
     )
     .option('--fault-transient <p>', 'probability of an all-TransientBackpressure answer')
-    .option('--fault-transient-event <p>', 'probability that one event is refused TransientBackpressure (scattered)')
+    .option(
+      '--fault-transient-event <p>',
+      'probability that one event is refused TransientBackpressure (scattered)',
+    )
     .option('--fault-429 <p>', 'probability of HTTP 429')
     .option('--fault-503 <p>', 'probability of HTTP 503')
     .option('--fault-retry-after-ms <n>', 'Retry-After of injected 429/503')

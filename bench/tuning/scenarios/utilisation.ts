@@ -18,7 +18,9 @@ interface UtilRow {
   max: number;
 }
 
-export async function utilisationScenario(ctx: TuningContext): Promise<{ goals: GoalRow[] }> {
+export async function utilisationScenario(
+  ctx: TuningContext,
+): Promise<{ goals: GoalRow[]; figures: { adaptiveUtil: number; adaptiveLagP99Ms: number } }> {
   const { opts } = ctx;
   const C = capacityOf(ctx);
   const live = liveRateOf(ctx);
@@ -133,6 +135,7 @@ export async function utilisationScenario(ctx: TuningContext): Promise<{ goals: 
   ];
   await appendResults(lines.join('\n'), opts.record);
   return {
+    figures: { adaptiveUtil: adaptive.util, adaptiveLagP99Ms: adaptive.p99 },
     goals: [
       {
         goal: '≥ 0.9·C utilisation (adaptive; read as replay rate ≥ 0.9 × the 0.9·C left beside live)',
