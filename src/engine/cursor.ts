@@ -16,6 +16,11 @@ export interface Cursor {
    * contract §2). 0 = a cursor written before epochs existed (stream `<job>/<partition>`).
    */
   epoch: number;
+  /**
+   * The source's resume token at this position (`EventBatch.resume`, opaque here); absent for
+   * sources that resume from `(tsNs, eventId)` alone. Stored and handed back with the cursor.
+   */
+  resume?: string;
   updatedAt?: Date;
 }
 

@@ -87,6 +87,8 @@ interface Slot {
   outcome: Promise<void>;
   firstSeq: bigint;
   bytes: number;
+  /** The source's resume token for the cursor after this piece (see `resume` in runPartition). */
+  resume: string | undefined;
   settled: boolean;
   ack?: BatchAck;
   error?: unknown;
@@ -97,8 +99,14 @@ export async function runPartition(input: PartitionRunInput): Promise<PartitionR
   const { stream } = input;
   let nextSeq = input.start ? input.start.seq + 1n : 1n;
   let from: SourcePosition | null = input.start
-    ? { tsNs: input.start.tsNs, eventId: input.start.eventId }
+    ? {
+        tsNs: input.start.tsNs,
+        eventId: input.start.eventId,
+        ...(input.start.resume === undefined ? {} : { resume: input.start.resume }),
+      }
     : null;
+  // The newest source resume token whose position every piece launched from now on is past.
+  let resume = input.start?.resume;
   const queue: Slot[] = [];
   const folder = input.fold ? new BatchFolder(input.fold) : null;
   let inflight = 0;
@@ -122,7 +130,13 @@ export async function runPartition(input: PartitionRunInput): Promise<PartitionR
       acked += n;
       input.onAck({
         partition,
-        cursor: { partition, tsNs: last.tsNs, eventId: last.eventId, seq: slot.firstSeq + BigInt(n - 1) },
+        cursor: {
+          partition,
+          tsNs: last.tsNs,
+          eventId: last.eventId,
+          seq: slot.firstSeq + BigInt(n - 1),
+          ...(slot.resume === undefined ? {} : { resume: slot.resume }),
+        },
         events: n,
         bytes: slot.bytes,
         ack: slot.ack!,
@@ -132,7 +146,7 @@ export async function runPartition(input: PartitionRunInput): Promise<PartitionR
     }
   };
 
-  const launch = (batch: EventBatch) => {
+  const launch = (batch: EventBatch, resumeAfter: string | undefined) => {
     const n = batch.events.length;
     let bytes = 0;
     for (const e of batch.events) bytes += e.payload.length;
@@ -144,7 +158,15 @@ export async function runPartition(input: PartitionRunInput): Promise<PartitionR
       settle = (err?: unknown) => (err === undefined ? resolve() : reject(err));
     });
     outcome.catch(() => undefined); // observed by the next batch's sink, if any
-    const slot: Slot = { batch, done, outcome, firstSeq: nextSeq, bytes, settled: false };
+    const slot: Slot = {
+      batch,
+      done,
+      outcome,
+      firstSeq: nextSeq,
+      bytes,
+      resume: resumeAfter,
+      settled: false,
+    };
     nextSeq += BigInt(n);
     queue.push(slot);
     inflight++;
@@ -219,10 +241,17 @@ export async function runPartition(input: PartitionRunInput): Promise<PartitionR
             if (input.stop.aborted) break outer;
           }
           i += events.length;
-          launch({ partition, events });
+          // Only the piece ending at the source batch's last event may carry that batch's token;
+          // earlier pieces carry the previous one (older than their position: the source then
+          // skips what is at or before the cursor's (tsNs, eventId) too).
+          if (i === read.events.length && raw.resume !== undefined) resume = raw.resume;
+          launch({ partition, events }, resume);
           const last = events[events.length - 1]!;
-          from = { tsNs: last.tsNs, eventId: last.eventId };
+          from = { tsNs: last.tsNs, eventId: last.eventId, ...(resume === undefined ? {} : { resume }) };
         }
+        // A batch with no event left to send (all poison, dead-lettered above): its token is
+        // still the newest valid one for the pieces after it.
+        if (read.events.length === 0 && raw.resume !== undefined) resume = raw.resume;
       }
       if (input.stop.aborted || failure !== undefined) break;
     }

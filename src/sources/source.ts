@@ -17,6 +17,14 @@ export interface SourcePosition {
   tsNs: bigint;
   /** Text form of the source's event id; the source compares it in its native type. */
   eventId: string;
+  /**
+   * The source's own resume token (opaque to the engine), when it gave one: the `resume` of the
+   * last batch whose final event is at or before this position. A source whose order cannot be
+   * re-found from `(tsNs, eventId)` alone (Kafka: offsets per topic-partition) needs it; it may
+   * be older than the position (the engine sends a batch in pieces and only the last piece
+   * carries the batch's token), so the source also skips what is at or before `(tsNs, eventId)`.
+   */
+  resume?: string;
 }
 
 export interface SourceEvent {
@@ -67,6 +75,12 @@ export interface PoisonRow {
 export interface EventBatch {
   partition: number;
   events: SourceEvent[];
+  /**
+   * Resume token valid after this batch's last event (see `SourcePosition.resume`); stored with
+   * the cursor when that event is acknowledged. Absent for sources that resume from
+   * `(tsNs, eventId)` alone (Postgres).
+   */
+  resume?: string;
   /** Rows of this stretch of the partition that could not become events; absent when none. */
   poison?: PoisonRow[];
 }

@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { type AckedBatch, runPartition } from '../../src/engine/partition-runner.js';
+import type { EventBatch, SourceEvent, SourcePosition } from '../../src/sources/source.js';
 import { MemorySource, makeEvents, ScriptedSink } from './memory-ports.js';
 
 const WINDOW = { startNs: 0n, endNs: 10n ** 18n };
@@ -129,5 +130,108 @@ describe('runPartition', () => {
     expect(ids).toEqual(events.slice(20).map((e) => e.eventId));
     expect(sink.sent[0]!.firstSeq).toBe(21n);
     expect(acks.at(-1)!.cursor.seq).toBe(50n);
+  });
+});
+
+describe('runPartition: source resume tokens', () => {
+  /** A source whose batches (of `size` events) carry `t<index of the batch's last event>`; it records `from`. */
+  class TokenSource extends MemorySource {
+    froms: (SourcePosition | null)[] = [];
+    constructor(
+      private readonly evs: SourceEvent[],
+      private readonly size: number,
+      private readonly allPoisonAt = -1,
+    ) {
+      super(new Map([[3, evs]]));
+    }
+    override async *read(_p: number, from: SourcePosition | null): AsyncIterable<EventBatch> {
+      this.froms.push(from);
+      const start = from ? this.evs.findIndex((e) => e.eventId === from.eventId) + 1 : 0;
+      for (let i = start; i < this.evs.length; i += this.size) {
+        await new Promise((r) => setImmediate(r));
+        const events = this.evs.slice(i, i + this.size);
+        const resume = `t${i + events.length - 1}`;
+        if (i === this.allPoisonAt) {
+          // Every row of this batch is poison: no event to send, the token still moves on.
+          const poison = events.map((e, k) => ({
+            reason: 'NULL_KEY',
+            eventId: e.eventId,
+            tsNs: e.tsNs,
+            partition: 3,
+            raw: {},
+            position: k,
+          }));
+          yield { partition: 3, events: [], poison, resume };
+        } else yield { partition: 3, events, resume };
+      }
+    }
+  }
+
+  const runWith = (
+    source: TokenSource,
+    batchSize: number,
+    start: Parameters<typeof runPartition>[0]['start'],
+  ) => {
+    const acks: AckedBatch[] = [];
+    const p = runPartition({
+      job: 'j',
+      partition: 3,
+      stream: 'j/3/1',
+      source,
+      sink: new ScriptedSink({ sequencing: true, latency: () => 0 }),
+      windows: [WINDOW],
+      start,
+      knobs: { batchSize, maxInFlight: 4 },
+      stop: new AbortController().signal,
+      abort: new AbortController().signal,
+      onAck: (a) => acks.push(a),
+      onDeadLetters: async () => undefined,
+    });
+    return { p, acks };
+  };
+
+  it('each cursor carries the newest token whose batch ended at or before it (pieces carry the previous one)', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.integer({ min: 1, max: 9 }),
+        fc.integer({ min: 1, max: 9 }),
+        fc.integer({ min: -1, max: 40 }),
+        async (sourceBatch, sendBatch, poisonAt) => {
+          const evs = makeEvents(3, 40);
+          const allPoisonAt = poisonAt >= 0 && poisonAt % sourceBatch === 0 ? poisonAt : -1;
+          const source = new TokenSource(evs, sourceBatch, allPoisonAt);
+          const { p, acks } = runWith(source, sendBatch, null);
+          await p;
+          for (const a of acks) {
+            const at = evs.findIndex((e) => e.eventId === a.cursor.eventId);
+            // Newest source batch end ≤ at (an all-poison batch's end counts too).
+            const ends = Array.from({ length: 40 }, (_, k) => k).filter(
+              (k) => (k + 1) % sourceBatch === 0 || k === 39,
+            );
+            const newest = ends.filter((k) => k <= at).at(-1);
+            expect(a.cursor.resume).toBe(newest === undefined ? undefined : `t${newest}`);
+          }
+        },
+      ),
+      { numRuns: 60 },
+    );
+  });
+
+  it('hands the stored token back to the source on restart', async () => {
+    const evs = makeEvents(3, 10);
+    const source = new TokenSource(evs, 4);
+    const start = {
+      partition: 3,
+      tsNs: evs[5]!.tsNs,
+      eventId: evs[5]!.eventId,
+      seq: 6n,
+      acked: 6n,
+      done: false,
+      resume: 't3',
+    };
+    const { p, acks } = runWith(source, 100, start);
+    await p;
+    expect(source.froms).toEqual([{ tsNs: evs[5]!.tsNs, eventId: evs[5]!.eventId, resume: 't3' }]);
+    expect(acks.map((a) => a.cursor.resume)).toEqual(['t9']);
   });
 });

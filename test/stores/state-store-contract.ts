@@ -61,6 +61,28 @@ export function stateStoreContract(name: string, harness: () => StoreHarness) {
       await b.close();
     });
 
+    it("keeps the source's resume token with the cursor, replaces it, and omits it when absent", async () => {
+      const h = harness();
+      const a = await h.open();
+      const token = JSON.stringify({ f: ['1754006400000000000', 'e-"1"'], tp: { 'orders/0': [42, '9'] } });
+      await a.save('job-resume', [cursor(0, { resume: token }), cursor(1)]);
+      await a.close();
+      const b = await h.open();
+      let loaded = await b.load('job-resume');
+      expect(loaded.get(0)!.resume).toBe(token);
+      expect('resume' in loaded.get(1)!).toBe(false);
+      // A later save without a token (a source that gives none) clears it.
+      await b.save('job-resume', [
+        cursor(0, { seq: 20n, resume: 'next' }),
+        cursor(1, { seq: 20n, resume: 'x' }),
+      ]);
+      await b.save('job-resume', [cursor(1, { seq: 21n })]);
+      loaded = await b.load('job-resume');
+      expect(loaded.get(0)!.resume).toBe('next');
+      expect('resume' in loaded.get(1)!).toBe(false);
+      await b.close();
+    });
+
     it('upserts: a later save replaces a partition and keeps the others; jobs are separate', async () => {
       const store = await harness().open();
       await store.save('job-u', [cursor(0), cursor(1)]);

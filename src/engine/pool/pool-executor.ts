@@ -130,6 +130,7 @@ export class PoolExecutor implements PartitionExecutor {
             eventId: start.eventId,
             seq: start.seq.toString(),
             acked: start.acked.toString(),
+            ...(start.resume === undefined ? {} : { resume: start.resume }),
           }
         : null,
       knobs: { batchSize: t.knobs.batchSize, maxInFlight: t.knobs.maxInFlight },

@@ -32,7 +32,7 @@ export interface WorkerTask {
   /** The partition's `replay_stream`. */
   stream: string;
   windows: { startNs: string; endNs: string }[];
-  start: { tsNs: string; eventId: string; seq: string; acked: string } | null;
+  start: { tsNs: string; eventId: string; seq: string; acked: string; resume?: string } | null;
   /** Knobs until the first grant (each grant then carries the current ones). */
   knobs: PartitionKnobs;
   readBatchSize: number;
@@ -95,6 +95,8 @@ export interface AckMessage {
   tsNs: string;
   eventId: string;
   seq: string;
+  /** The source's resume token at the cursor, when it gives one. */
+  resume?: string;
   events: number;
   bytes: number;
   duplicates: number;
@@ -193,6 +195,7 @@ export function encodeAck(a: AckedBatch): AckMessage {
     tsNs: a.cursor.tsNs.toString(),
     eventId: a.cursor.eventId,
     seq: a.cursor.seq.toString(),
+    ...(a.cursor.resume === undefined ? {} : { resume: a.cursor.resume }),
     events: a.events,
     bytes: a.bytes,
     duplicates: a.ack.duplicates,
@@ -223,7 +226,13 @@ export function decodeAck(partition: number, m: AckMessage): AckedBatch {
   }));
   return {
     partition,
-    cursor: { partition, tsNs: BigInt(m.tsNs), eventId: m.eventId, seq: BigInt(m.seq) },
+    cursor: {
+      partition,
+      tsNs: BigInt(m.tsNs),
+      eventId: m.eventId,
+      seq: BigInt(m.seq),
+      ...(m.resume === undefined ? {} : { resume: m.resume }),
+    },
     events: m.events,
     bytes: m.bytes,
     ack: {

@@ -135,6 +135,7 @@ async function runPartitionTask(
             seq: BigInt(task.start.seq),
             acked: BigInt(task.start.acked),
             done: false,
+            ...(task.start.resume === undefined ? {} : { resume: task.start.resume }),
           }
         : null,
       knobs,

@@ -17,6 +17,8 @@ const cursorSchema = z.strictObject({
   done: z.boolean(),
   /** Absent in files written before stream epochs: 0, the legacy stream `<job>/<partition>`. */
   epoch: z.number().int().min(0).optional(),
+  /** The source's resume token at the cursor (Kafka); absent for Postgres and in older files. */
+  resume: z.string().optional(),
   updatedAt: isoDate,
 });
 

@@ -133,6 +133,7 @@ export class FileStateStore implements StateStore {
         acked: BigInt(c.acked),
         done: c.done,
         epoch: c.epoch ?? 0,
+        ...(c.resume === undefined ? {} : { resume: c.resume }),
         updatedAt: new Date(c.updatedAt),
       });
     }
@@ -163,6 +164,7 @@ export class FileStateStore implements StateStore {
           acked: c.acked.toString(),
           done: c.done,
           epoch: c.epoch,
+          ...(c.resume === undefined ? {} : { resume: c.resume }),
           updatedAt: now,
         };
       }

@@ -35,13 +35,14 @@ const S = STATE_SCHEMA;
  */
 const SAVE_SQL = `
 WITH c AS (
-  INSERT INTO ${S}.cursors (job, partition, ts_ns, event_id, seq, acked, done, epoch, updated_at)
-  SELECT $1, p, t, e, s, a, d, ep, now()
-    FROM unnest($2::int[], $3::numeric[], $4::text[], $5::int8[], $6::int8[], $7::bool[], $8::int[])
-      AS x(p, t, e, s, a, d, ep)
+  INSERT INTO ${S}.cursors (job, partition, ts_ns, event_id, seq, acked, done, epoch, source_resume, updated_at)
+  SELECT $1, p, t, e, s, a, d, ep, r, now()
+    FROM unnest($2::int[], $3::numeric[], $4::text[], $5::int8[], $6::int8[], $7::bool[], $8::int[], $12::text[])
+      AS x(p, t, e, s, a, d, ep, r)
   ON CONFLICT (job, partition) DO UPDATE SET
     ts_ns = EXCLUDED.ts_ns, event_id = EXCLUDED.event_id, seq = EXCLUDED.seq,
-    acked = EXCLUDED.acked, done = EXCLUDED.done, epoch = EXCLUDED.epoch, updated_at = EXCLUDED.updated_at
+    acked = EXCLUDED.acked, done = EXCLUDED.done, epoch = EXCLUDED.epoch,
+    source_resume = EXCLUDED.source_resume, updated_at = EXCLUDED.updated_at
   WHERE (${S}.cursors.epoch, ${S}.cursors.seq) <= (EXCLUDED.epoch, EXCLUDED.seq)
   RETURNING partition
 ), a AS (
@@ -71,6 +72,7 @@ interface CursorRow {
   acked: string;
   done: boolean;
   epoch: number;
+  source_resume: string | null;
   updated_at: Date;
 }
 
@@ -143,7 +145,7 @@ export class PgStateStore implements StateStore {
 
   async load(job: string): Promise<Map<number, Cursor>> {
     const { rows } = await this.#pool.query<CursorRow>(
-      `SELECT partition, ts_ns::text AS ts_ns, event_id, seq::text AS seq, acked::text AS acked, done, epoch, updated_at
+      `SELECT partition, ts_ns::text AS ts_ns, event_id, seq::text AS seq, acked::text AS acked, done, epoch, source_resume, updated_at
          FROM ${S}.cursors WHERE job = $1 ORDER BY partition`,
       [job],
     );
@@ -157,6 +159,7 @@ export class PgStateStore implements StateStore {
         acked: BigInt(r.acked),
         done: r.done,
         epoch: r.epoch,
+        ...(r.source_resume === null ? {} : { resume: r.source_resume }),
         updatedAt: r.updated_at,
       });
     }
@@ -181,6 +184,7 @@ export class PgStateStore implements StateStore {
       audit.map((a) => a.partition ?? null),
       audit.map((a) => a.kind),
       audit.map((a) => stringifyJson(a.detail)),
+      cs.map((c) => c.resume ?? null),
     ]);
     const written = new Set(rows[0]!.written);
     const refused = cs.filter((c) => !written.has(c.partition));

@@ -11,6 +11,7 @@ import type { DeadLetterRecord } from '../../../src/engine/cursor.js';
 import type { PartitionTask } from '../../../src/engine/executor.js';
 import type { AckedBatch } from '../../../src/engine/partition-runner.js';
 import {
+  decodeAck,
   encodeAck,
   encodeDeadLetter,
   type MainMessage,
@@ -209,5 +210,13 @@ describe('TaskChannel', () => {
       id: 3,
       error: { code: ErrorCode.StateWrite, message: 'disk full', canRetry: false },
     });
+  });
+
+  it("carries the source's resume token with the cursor both ways, and none when absent", () => {
+    const withToken = batch(10n, 10);
+    withToken.cursor = { ...withToken.cursor, resume: '{"tp":{"orders/0":[7,"9"]}}' };
+    expect(decodeAck(3, structuredClone(encodeAck(withToken))).cursor).toEqual(withToken.cursor);
+    const plain = decodeAck(3, structuredClone(encodeAck(batch(10n, 10))));
+    expect('resume' in plain.cursor).toBe(false);
   });
 });

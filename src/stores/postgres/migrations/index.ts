@@ -4,6 +4,7 @@ import { migration0002 } from './0002_dead_letters.js';
 import { migration0003 } from './0003_stream_epochs_locks.js';
 import { migration0004 } from './0004_panes.js';
 import { migration0005 } from './0005_pane_blocks.js';
+import { migration0006 } from './0006_cursor_resume.js';
 
 export interface Migration {
   version: number;
@@ -17,4 +18,5 @@ export const migrations: readonly Migration[] = [
   migration0003,
   migration0004,
   migration0005,
+  migration0006,
 ];
