@@ -133,8 +133,11 @@ export function boundsQuery(m: TableMeta, partition: number, window: TimeWindow)
     ' AND ',
   );
   const et = m.eventTime.quoted;
+  // The text output is aliased: unaliased, `event_time::text` keeps the name `event_time`, and
+  // ORDER BY would sort by that text — a sequential scan and sort of the partition (~7 s per
+  // partition of a 10M-row table) instead of one index probe.
   const one = (dir: string) =>
-    `(SELECT ${et}::text FROM ${m.quoted} WHERE ${where} ORDER BY ${et} ${dir} LIMIT 1)`;
+    `(SELECT ${et}::text AS bound FROM ${m.quoted} WHERE ${where} ORDER BY ${et} ${dir} LIMIT 1)`;
   return { text: `SELECT ${one('ASC')} AS first, ${one('DESC')} AS last`, values: b.values };
 }
 
