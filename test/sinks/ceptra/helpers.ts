@@ -36,7 +36,11 @@ export class ScriptedTransport implements CeptraTransport {
 
 /** A recorded request's body as text. */
 export function bodyText(r: TransportRequest): string {
-  return r.body === undefined ? '' : typeof r.body === 'string' ? r.body : Buffer.from(r.body).toString('utf8');
+  return r.body === undefined
+    ? ''
+    : typeof r.body === 'string'
+      ? r.body
+      : Buffer.from(r.body).toString('utf8');
 }
 
 export function json(body: unknown, status = 200, headers: Record<string, string> = {}): TransportResponse {
