@@ -1,11 +1,14 @@
 /**
- * Wiring: the validated job config → source and sink (the state stores: `src/stores`). The only
+ * Wiring: the validated job config → source (Postgres or Kafka) and sink (the state stores: `src/stores`). The only
  * place that knows which driver backs which port; also what a worker thread builds its own from.
  */
 import type { Registry } from 'prom-client';
 import type { Logger } from '../common/logger.js';
 import type { JobConfig } from '../config/index.js';
+import { kafkaSourceInput } from '../config/kafka-schema.js';
+import type { PostgresSourceConfig } from '../config/types.js';
 import { type CeptraClientOptions, type CeptraSink, createCeptraSink } from '../sinks/ceptra/index.js';
+import { createKafkaSource, type KafkaSource } from '../sources/kafka/index.js';
 import { createPostgresSource, type PostgresSource } from '../sources/postgres/index.js';
 import { targetStartupError } from './startup-errors.js';
 
@@ -15,7 +18,7 @@ export interface PortsConfig {
   source: JobConfig['source'];
   target: JobConfig['target'];
   flow: Pick<JobConfig['flow'], 'parallelPartitions'>;
-  guardrails: Pick<JobConfig['guardrails'], 'allowSort' | 'routing'>;
+  guardrails: Pick<JobConfig['guardrails'], 'allowSort' | 'routing' | 'onDisorder'>;
   /** The run's log level, for the drivers a worker thread builds (default warn). */
   logLevel?: string;
 }
@@ -31,12 +34,32 @@ export function portsConfig(
     source: config.source,
     target: config.target,
     flow: { parallelPartitions: readers },
-    guardrails: { allowSort: config.guardrails.allowSort, routing: config.guardrails.routing },
+    guardrails: {
+      allowSort: config.guardrails.allowSort,
+      routing: config.guardrails.routing,
+      onDisorder: config.guardrails.onDisorder,
+    },
   };
 }
 
-export async function openSource(config: PortsConfig, logger: Logger): Promise<PostgresSource> {
+/** The sources a job can read; `type` tells them apart where a check is source-specific. */
+export type ReplaySource = PostgresSource | KafkaSource;
+
+export async function openSource(config: PortsConfig, logger: Logger): Promise<ReplaySource> {
   const s = config.source;
+  if (s.type === 'kafka') {
+    return createKafkaSource(kafkaSourceInput(s, config.target.partitions, config.guardrails.onDisorder), {
+      logger,
+    });
+  }
+  return openPostgresSource(config, s, logger);
+}
+
+async function openPostgresSource(
+  config: PortsConfig,
+  s: PostgresSourceConfig,
+  logger: Logger,
+): Promise<PostgresSource> {
   const c = s.columns;
   return createPostgresSource(
     {

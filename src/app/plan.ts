@@ -24,11 +24,12 @@ export async function buildPlan(config: JobConfig, logger: Logger, exact: boolea
       warnings: checks.warnings,
     });
     for (const p of plan.partitions) p.accessPath ??= checks.accessPaths.get(p.partition) ?? null;
+    plan.poison = checks.poison;
+    if (config.source.type === 'kafka') return plan;
     const skipped = checks.poison.total > 0 ? `, ${checks.poison.total} poison rows not checked` : '';
     plan.notes.push(
       `routing: ${checks.routing.checked} rows${checks.routingSampled ? ' (sampled)' : ''} checked, ${checks.routing.mismatched} outside CEPtra routing (FNV-1a-64(key) mod ${config.target.partitions})${skipped}`,
     );
-    plan.poison = checks.poison;
     return plan;
   } finally {
     await closers.closeAll();

@@ -8,8 +8,12 @@
 import { ConfigError } from '../common/errors.js';
 import type { Logger } from '../common/logger.js';
 import type { JobConfig } from '../config/index.js';
+import type { PostgresSourceConfig } from '../config/types.js';
 import type { PlanPoison } from '../engine/planner.js';
-import type { PostgresSource, RoutingReport } from '../sources/postgres/index.js';
+import { KafkaSource } from '../sources/kafka/index.js';
+import type { RoutingReport } from '../sources/postgres/index.js';
+import { kafkaPreflight } from './kafka-preflight.js';
+import type { ReplaySource } from './open.js';
 import { spanOf } from './spec.js';
 
 export interface PreflightReport {
@@ -33,11 +37,12 @@ export const RUN_ROUTING_SAMPLE_ROWS = 100_000;
 
 export async function preflight(
   config: JobConfig,
-  source: PostgresSource,
+  source: ReplaySource,
   partitions: number[],
   logger: Logger,
   routingSampleRows = ROUTING_SAMPLE_ROWS,
 ): Promise<PreflightReport> {
+  if (source instanceof KafkaSource) return kafkaPreflight(config, source, partitions);
   const span = spanOf(config);
   const accessPaths = new Map<number, string>();
   const notes = new Set<string>();
@@ -49,7 +54,7 @@ export async function preflight(
   const nullTimes = await source.countNullTimes();
   if (nullTimes > 0) {
     notes.add(
-      `${nullTimes} rows have a NULL ${config.source.columns.event_time}: they are outside every window and are never replayed`,
+      `${nullTimes} rows have a NULL ${(config.source as PostgresSourceConfig).columns.event_time}: they are outside every window and are never replayed`,
     );
   }
   const routing = await source.checkRouting(span, { sampleLimit: routingSampleRows });

@@ -22,10 +22,10 @@ import {
 } from '../engine/verify/index.js';
 import type { PaneSnapshot } from '../monoid/index.js';
 import type { CeptraSink } from '../sinks/ceptra/index.js';
-import type { PostgresSource } from '../sources/postgres/index.js';
+
 import { createPaneStore, createStateStore } from '../stores/index.js';
 import { foldSpecOf } from './fold-recording.js';
-import { openSink, openSource } from './open.js';
+import { openSink, openSource, type ReplaySource } from './open.js';
 import { scanPartitions } from './spec.js';
 
 export interface VerifyRunOptions {
@@ -50,7 +50,7 @@ export async function verifyReplay(config: JobConfig, opts: VerifyRunOptions = {
   const logger = (opts.logger ?? createLogger()).child({ job: config.job, command: 'verify' });
   const store = createStateStore(config.state, { logger });
   const paneStore = createPaneStore(config.state, { logger });
-  let source: PostgresSource | undefined;
+  let source: ReplaySource | undefined;
   let sink: CeptraSink | undefined;
   try {
     await store.init();

@@ -56,7 +56,9 @@ const typeName = (v: unknown) => (v === null ? 'null' : Array.isArray(v) ? 'list
 
 export function issueToProblems(issue: z.core.$ZodIssue, schema: AnySchema, input: unknown): Problem[] {
   const path = pathOf(issue.path);
-  const got = valueAt(input, issue.path);
+  const raw = valueAt(input, issue.path);
+  // A secret (source.sasl.password) is never echoed, even when it has the wrong type.
+  const got = raw !== undefined && /password/i.test(path) ? '(hidden)' : raw;
   switch (issue.code) {
     case 'unrecognized_keys': {
       const known = knownKeysAt(schema, issue.path);
@@ -65,6 +67,14 @@ export function issueToProblems(issue: z.core.$ZodIssue, schema: AnySchema, inpu
         if (known.includes(key)) {
           // Known in another branch of a union (state: { url } | { file }): the keys exclude each other.
           const obj = got !== null && typeof got === 'object' ? (got as object) : {};
+          const kind = (obj as { type?: unknown }).type;
+          if (typeof kind === 'string') {
+            // A discriminated union (source: postgres | kafka): the key belongs to another type.
+            return {
+              path: full,
+              message: `is not used with ${pathOf(issue.path)}.type ${kind}; remove it`,
+            };
+          }
           const others = known.filter((k) => k !== key && k in obj);
           const also = others.length
             ? ` together with ${others.map((k) => `${pathOf(issue.path)}.${k}`).join(', ')}`

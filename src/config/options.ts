@@ -71,6 +71,7 @@ export const defaultGuardrailOptions = {
   rate: 50_000,
   onPoison: 'dead-letter',
   maxDeadLetters: 1000,
+  onDisorder: 'dead-letter',
 } as const;
 
 export const JOB_ID_PATTERN = /^[A-Za-z0-9._-]{1,100}$/;

@@ -1,18 +1,28 @@
 import { availableParallelism } from 'node:os';
+import { ConfigError } from '../common/errors.js';
 import { displayUrl } from '../common/redact.js';
 import { type MetricDef, validateMetricDef } from '../monoid/index.js';
+import { resolveKafkaOptions } from '../sources/kafka/options.js';
 /**
  * Semantic checks and resolution of a structurally valid job file: exact times and durations,
  * window order, maxWindow, pane alignment, the safety lag, URLs and identifiers.
  */
 import type { TimeWindow } from '../sources/source.js';
 import { parseDurationNs } from './duration.js';
+import { kafkaSourceInput } from './kafka-schema.js';
 import { IDENTIFIER_PATTERN, JOB_ID_PATTERN, TABLE_PATTERN } from './options.js';
 import type { Problem } from './problems.js';
 import { show } from './problems.js';
 import type { JobFileParsed } from './schema.js';
 import { parseRfc3339Ns } from './time.js';
-import type { GuardrailsConfig, JobConfig, SourceConfig, TargetConfig, VerifyConfig } from './types.js';
+import type {
+  GuardrailsConfig,
+  JobConfig,
+  KafkaSourceConfig,
+  SourceConfig,
+  TargetConfig,
+  VerifyConfig,
+} from './types.js';
 import { resolveWindows } from './windows.js';
 
 const NS_PER_MS = 1_000_000n;
@@ -76,10 +86,17 @@ function resolveGuardrails(g: JobFileParsed['guardrails'], ctx: ResolveContext):
     rate: g.rate,
     onPoison: g.onPoison,
     maxDeadLetters: g.maxDeadLetters,
+    onDisorder: g.onDisorder,
   };
 }
 
-function resolveSource(s: JobFileParsed['source'], ctx: ResolveContext): SourceConfig {
+function resolveSource(
+  s: JobFileParsed['source'],
+  target: JobFileParsed['target'],
+  guardrails: GuardrailsConfig,
+  ctx: ResolveContext,
+): SourceConfig {
+  if (s.type === 'kafka') return resolveKafkaSource(s, target, guardrails, ctx);
   checkUrl(s.url, 'source.url', ['postgres:', 'postgresql:'], PG_URL_EXAMPLE, ctx);
   if (!TABLE_PATTERN.test(s.table)) {
     ctx.problems.push({
@@ -174,12 +191,30 @@ export function resolveJob(file: JobFileParsed, sourceName: string, ctx: Resolve
       message: `must be ≤ flow.maxBatch (got ${flow.minBatch} > ${flow.maxBatch})`,
     });
   }
+  const source = resolveSource(file.source, file.target, guardrails, ctx);
+  let workers = file.workers === 'auto' ? availableParallelism() : file.workers;
+  if (source.type === 'kafka') {
+    // Every CEPtra partition reads from every topic-partition: the partitions share one scan per
+    // window, through memory, so they run together in this process.
+    if (typeof file.workers === 'number' && file.workers > 0)
+      ctx.warnings.push(
+        `workers: ${file.workers} ignored: a Kafka source reads on the main thread (workers 0)`,
+      );
+    workers = 0;
+    const n = source.partitions === 'all' ? file.target.partitions : source.partitions.length;
+    if (flow.parallelPartitions < n) {
+      ctx.warnings.push(
+        `flow.parallelPartitions raised from ${flow.parallelPartitions} to ${n}: a Kafka source reads every partition of the job together`,
+      );
+      flow.parallelPartitions = n;
+    }
+  }
   return {
     job: file.job,
     windows,
-    source: resolveSource(file.source, ctx),
+    source,
     target: resolveTarget(file.target, ctx),
-    workers: file.workers === 'auto' ? availableParallelism() : file.workers,
+    workers,
     flow,
     state: resolveState(file.state, ctx),
     guardrails,
@@ -214,4 +249,38 @@ function resolveVerify(v: JobFileParsed['verify'], ctx: ResolveContext): VerifyC
     names.add(m.name);
   });
   return { enabled: v.enabled, paneNs: paneNs > 0n ? paneNs : 250_000_000n, metrics };
+}
+
+function resolveKafkaSource(
+  s: Extract<JobFileParsed['source'], { type: 'kafka' }>,
+  target: JobFileParsed['target'],
+  guardrails: GuardrailsConfig,
+  ctx: ResolveContext,
+): KafkaSourceConfig {
+  const { maxDisorder, joinTimeout, connectionTimeout, requestTimeout, maxWaitTime, ...rest } = s;
+  const config: KafkaSourceConfig = {
+    ...rest,
+    partitions: Array.isArray(s.partitions) ? [...s.partitions].sort((a, b) => a - b) : 'all',
+    maxDisorderNs: duration(maxDisorder, 'source.maxDisorder', ctx),
+    joinTimeoutMs: durationMs(joinTimeout, 'source.joinTimeout', ctx),
+    connectionTimeoutMs: durationMs(connectionTimeout, 'source.connectionTimeout', ctx),
+    requestTimeoutMs: durationMs(requestTimeout, 'source.requestTimeout', ctx),
+    maxWaitTimeMs: durationMs(maxWaitTime, 'source.maxWaitTime', ctx),
+  };
+  if (Array.isArray(s.partitions)) {
+    const bad = s.partitions.filter((p) => p >= target.partitions);
+    if (bad.length > 0 || new Set(s.partitions).size !== s.partitions.length) {
+      ctx.problems.push({
+        path: 'source.partitions',
+        message: `list CEPtra partitions 0..${target.partitions - 1} once each (got ${show(s.partitions)})`,
+      });
+    }
+  }
+  try {
+    resolveKafkaOptions(kafkaSourceInput(config, target.partitions, guardrails.onDisorder));
+  } catch (e) {
+    if (!(e instanceof ConfigError)) throw e;
+    ctx.problems.push({ path: e.field, message: e.message.slice(e.field.length + 2) });
+  }
+  return config;
 }

@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import { DURATION_PATTERN } from './duration.js';
+import { kafkaSourceSchema } from './kafka-schema.js';
 import {
   defaultColumns,
   defaultFlowOptions,
@@ -65,7 +66,7 @@ export const columnsSchema = z
 
 export const postgresSourceSchema = z
   .strictObject({
-    type: z.literal('postgres').meta({ description: 'Source kind (only postgres for now).' }),
+    type: z.literal('postgres').meta({ description: 'Source kind.' }),
     url: z.string().meta({ description: 'PostgreSQL connection URL, usually \u0024{DATABASE_URL}.' }),
     table: z
       .string()
@@ -91,7 +92,7 @@ export const postgresSourceSchema = z
   .meta({ description: 'A PostgreSQL table or view.' });
 
 export const sourceSchema = z
-  .discriminatedUnion('type', [postgresSourceSchema])
+  .discriminatedUnion('type', [postgresSourceSchema, kafkaSourceSchema])
   .meta({ description: 'Where the history is read from (discriminated by type).' });
 
 export const tlsSchema = z
@@ -256,6 +257,10 @@ export const guardrailsSchema = z
       1_000_000_000,
       'With onPoison: dead-letter, the job fails (exit 1) once it holds more dead letters than this.',
     ).default(defaultGuardrailOptions.maxDeadLetters),
+    onDisorder: z.enum(['dead-letter', 'send']).default(defaultGuardrailOptions.onDisorder).meta({
+      description:
+        'Kafka: a record more than source.maxDisorder behind the newest time of its topic-partition: dead-letter = store it with reason OUT_OF_ORDER_SOURCE; send = send it anyway, alone, out of order.',
+    }),
   })
   .default(defaultGuardrailOptions)
   .meta({ description: 'Safety checks applied before anything is sent.' });

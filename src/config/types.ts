@@ -23,7 +23,29 @@ export interface PostgresSourceConfig {
   fetchRows: number;
 }
 
-export type SourceConfig = PostgresSourceConfig;
+/** A Kafka source: the options of `src/sources/kafka` in the job file's spelling, durations resolved. */
+export interface KafkaSourceConfig {
+  type: 'kafka';
+  brokers: readonly string[];
+  clientId: string;
+  topics: readonly string[];
+  ssl: boolean | { ca?: string; cert?: string; key?: string; rejectUnauthorized: boolean };
+  sasl?: { mechanism: 'plain' | 'scram-sha-256' | 'scram-sha-512'; username: string; password: string };
+  mapping: import('../sources/kafka/options.js').KafkaMapping;
+  /** CEPtra partitions to replay: all (0..target.partitions-1) or a list. */
+  partitions: 'all' | readonly number[];
+  maxDisorderNs: bigint;
+  partitionBufferEvents: number;
+  reorderBufferRecords: number;
+  joinTimeoutMs: number;
+  connectionTimeoutMs: number;
+  requestTimeoutMs: number;
+  maxWaitTimeMs: number;
+  maxBytesPerPartition: number;
+  sampleRecords: number;
+}
+
+export type SourceConfig = PostgresSourceConfig | KafkaSourceConfig;
 
 export interface TlsConfig {
   ca?: string;
@@ -85,6 +107,8 @@ export interface GuardrailsConfig {
   onPoison: 'dead-letter' | 'fail';
   /** With `dead-letter`: the job fails once it holds more dead letters than this. */
   maxDeadLetters: number;
+  /** Kafka: a record more than source.maxDisorder behind its topic-partition's newest time. */
+  onDisorder: 'dead-letter' | 'send';
 }
 
 export interface VerifyConfig {

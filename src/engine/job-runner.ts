@@ -11,7 +11,7 @@ import { setMaxListeners } from 'node:events';
 import { ErrorCode, errorMessage, isReplayError, ReplayError } from '../common/errors.js';
 import type { Logger } from '../common/logger.js';
 import type { Sink, SinkAttempt } from '../sinks/sink.js';
-import type { Source } from '../sources/source.js';
+import type { Source, SourcePosition } from '../sources/source.js';
 import { CursorCommitter } from './committer.js';
 import type { Cursor, CursorStore, DeadLetterRecord } from './cursor.js';
 import { InlineExecutor, type PartitionExecutor } from './executor.js';
@@ -160,6 +160,7 @@ export class JobRunner {
       fail,
     };
     const queue = spec.partitions.filter((p) => ledger.of(p).state !== PartitionState.Done);
+    deps.source?.expectReads?.(new Map(queue.map((p) => [p, positionOf(committer.get(p))])));
     const lanes = Array.from(
       { length: Math.max(1, Math.min(spec.parallelPartitions, queue.length)) },
       async () => {
@@ -266,3 +267,9 @@ function emptyCursor(partition: number, epoch: number): Omit<Cursor, 'done'> {
 }
 
 export type { Cursor };
+
+/** Where a partition's read starts: after its cursor (with the source's token), or the beginning. */
+function positionOf(c: Cursor | undefined): SourcePosition | null {
+  if (!c) return null;
+  return { tsNs: c.tsNs, eventId: c.eventId, ...(c.resume === undefined ? {} : { resume: c.resume }) };
+}

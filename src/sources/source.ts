@@ -112,6 +112,12 @@ export interface Source {
     window: TimeWindow,
     opts: ReadOptions,
   ): AsyncIterable<EventBatch>;
+  /**
+   * For a source whose partitions share one read (Kafka: every partition is fed by every
+   * topic-partition): the partitions about to run, each with its start, told before any read()
+   * so the shared read waits for all of them instead of scanning once per partition.
+   */
+  expectReads?(starts: ReadonlyMap<number, SourcePosition | null>): void;
   close(): Promise<void>;
 }
 

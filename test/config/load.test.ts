@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ConfigError, ExitCode } from '../../src/common/errors.js';
 import { jobSpecHash, loadJobConfig, parseJobConfig } from '../../src/config/index.js';
-import type { JobConfigOverrides } from '../../src/config/types.js';
+import type { JobConfigOverrides, PostgresSourceConfig } from '../../src/config/types.js';
 
 const NOW = 1_767_225_600_000_000_000n; // 2026-01-01T00:00:00Z
 const ENV = { DATABASE_URL: 'postgres://replay:secret@127.0.0.1:5432/app' };
@@ -34,9 +34,11 @@ describe('parseJobConfig: resolution', () => {
     const c = parse(base);
     expect(c.job).toBe('gap-2025-08-01');
     expect(c.windows).toEqual([{ startNs: 1_754_006_400_000_000_000n, endNs: 1_754_092_800_000_000_000n }]);
-    expect(c.source.url).toBe(ENV.DATABASE_URL);
-    expect(c.source.columns.event_time).toBe('event_time');
-    expect(c.source.readMethod).toBe('copy');
+    const src = c.source as PostgresSourceConfig;
+    expect(src.type).toBe('postgres');
+    expect(src.url).toBe(ENV.DATABASE_URL);
+    expect(src.columns.event_time).toBe('event_time');
+    expect(src.readMethod).toBe('copy');
     expect(c.flow).toEqual({
       mode: 'adaptive',
       targetApplyLagMs: 200,
@@ -155,11 +157,17 @@ describe('parseJobConfig: errors name the field, the value and the fix', () => {
 
   it('wrong types, enums and the discriminator', () => {
     const e = configError(() =>
-      parse(`${base}guardrails: { align: up, rate: fast }\n`, { source: { type: 'kafka' as 'postgres' } }),
+      parse(`${base}guardrails: { align: up, rate: fast }\n`, { source: { type: 'mysql' as 'postgres' } }),
     );
     expect(e.message).toContain('guardrails.align: expected one of "round" | "fail" (got "up")');
     expect(e.message).toContain('guardrails.rate: expected number, got string "fast"');
-    expect(e.message).toContain('source.type: expected one of "postgres" (got "kafka")');
+    expect(e.message).toContain('source.type: expected one of "postgres" | "kafka" (got "mysql")');
+  });
+
+  it('a key of another source type is named as such', () => {
+    const e = configError(() => parse(base, { source: { type: 'kafka' } as never }));
+    expect(e.message).toContain('source.url: is not used with source.type kafka; remove it');
+    expect(e.message).toContain('source.brokers: is required (expected array); add it');
   });
 
   it('missing required keys and both/neither of window / windows', () => {
@@ -281,7 +289,7 @@ describe('parseJobConfig: errors name the field, the value and the fix', () => {
   });
 
   it('$${ is a literal ${ and never expands', () => {
-    const c = parse(base, undefined, { ...ENV, HOME: '/root' }).source.url;
+    const c = (parse(base, undefined, { ...ENV, HOME: '/root' }).source as PostgresSourceConfig).url;
     expect(c).toBe(ENV.DATABASE_URL);
     const lit = parse(`${base}state: { file: '/tmp/$\${HOME}.json' }\n`, undefined, {
       ...ENV,
@@ -308,13 +316,70 @@ describe('loadJobConfig and the shipped examples', () => {
   const dir = mkdtemp(join(tmpdir(), 'cr-config-'));
   afterAll(async () => rm(await dir, { recursive: true, force: true }));
 
+  it('loads config/kafka-job.yaml: a Kafka job runs its partitions together on the main thread', async () => {
+    const k = await loadJobConfig('config/kafka-job.yaml', undefined, ENV, { nowNs: NOW });
+    expect(k.source.type).toBe('kafka');
+    expect(k.workers).toBe(0);
+    expect(k.flow.parallelPartitions).toBe(16);
+    // Fewer partitions at once than the job has would split the shared scan: raised, with a warning.
+    const low = await loadJobConfig(
+      'config/kafka-job.yaml',
+      { flow: { parallelPartitions: 4 }, workers: 2 },
+      ENV,
+      {
+        nowNs: NOW,
+      },
+    );
+    expect(low.flow.parallelPartitions).toBe(16);
+    expect(low.workers).toBe(0);
+    expect(low.warnings).toContain(
+      'flow.parallelPartitions raised from 4 to 16: a Kafka source reads every partition of the job together',
+    );
+    expect(low.warnings).toContain('workers: 2 ignored: a Kafka source reads on the main thread (workers 0)');
+    if (k.source.type !== 'kafka') throw new Error('unreachable');
+    expect(k.source.maxDisorderNs).toBe(5_000_000_000n);
+    expect(k.source.joinTimeoutMs).toBe(15_000);
+    expect(k.source.mapping.schemaKey).toEqual({ from: 'constant', value: 'proto:1.0:orders' });
+    expect(k.guardrails.onDisorder).toBe('dead-letter');
+  });
+
+  it('a Kafka mapping the source cannot use names the field', () => {
+    const kafka = (mapping: string) =>
+      parse(
+        base.replace(
+          /source:.*\n/,
+          `source: { type: kafka, brokers: [k:9092], topics: [t], mapping: ${mapping} }\n`,
+        ),
+      );
+    const e = configError(() =>
+      kafka(
+        '{ schemaKey: { from: constant, value: x }, eventTime: { from: payload, path: "ts[", unit: ms } }',
+      ),
+    );
+    expect(e.message).toContain(
+      'source.mapping.eventTime.path: use a JSON path like $.ts or $.a.b (got ts[)',
+    );
+    const secret = configError(() =>
+      parse(
+        base.replace(
+          /source:.*\n/,
+          'source: { type: kafka, brokers: [k:9092], topics: [t], sasl: { mechanism: plain, username: u, password: 424242 }, mapping: { schemaKey: { from: header, name: s } } }\n',
+        ),
+      ),
+    );
+    expect(secret.message).toContain('source.sasl.password: expected string');
+    expect(secret.message).not.toContain('424242');
+    const b = configError(() => kafka('{ schemaKey: { from: header } }'));
+    expect(b.message).toContain('source.mapping.schemaKey.name: is required');
+  });
+
   it('loads config/example-job.yaml (every key) and config/demo-job.yaml', async () => {
     const example = await loadJobConfig('config/example-job.yaml', undefined, ENV, { nowNs: NOW });
     expect(example.state).toEqual({ url: ENV.DATABASE_URL });
     expect(example.guardrails.safetyLagNs).toBe(300_000_000_000n);
     const demo = await loadJobConfig('config/demo-job.yaml', undefined, ENV, { nowNs: NOW });
     expect(demo.job).toBe('demo');
-    expect(demo.source.table).toBe('events');
+    expect((demo.source as PostgresSourceConfig).table).toBe('events');
     expect(demo.target.url).toBe('http://127.0.0.1:7070');
     expect(demo.windows[0]!.endNs - demo.windows[0]!.startNs).toBe(3_600_000_000_000n);
   });

@@ -104,6 +104,7 @@ export class KafkaClient {
   readonly #cluster: Cluster;
   readonly errorContext: KafkaErrorContext;
   #connected: Promise<void> | null = null;
+  readonly #firstFetches = new Map<string, Promise<unknown>>();
 
   constructor(
     readonly options: Readonly<KafkaSourceOptions>,
@@ -199,7 +200,7 @@ export class KafkaClient {
         throw new Error(`no leader known for ${tp.topic}/${tp.partition}`);
       }
       const broker: Broker = await this.#cluster.findBroker({ nodeId });
-      const res = (await broker.fetch({
+      const res = (await this.#fetch(nodeId, broker, {
         isolationLevel: READ_COMMITTED,
         maxWaitTime: 0,
         minBytes: 1,
@@ -219,6 +220,22 @@ export class KafkaClient {
     } catch (e) {
       throw this.fail(e, `reading ${tp.topic}/${tp.partition} at offset ${offset}`);
     }
+  }
+
+  /**
+   * kafkajs opens a broker's fetch connection on its first fetch without a guard: two first
+   * fetches at once (the seek's probes run side by side) open two sockets and orphan one, which
+   * then keeps the process alive after close(). Fetches to a broker are serialized until its
+   * fetch connection is up.
+   */
+  #fetch(nodeId: string, broker: Broker, request: Parameters<Broker['fetch']>[0]): Promise<unknown> {
+    const pool = (broker as unknown as { connectionPool?: { pool?: { isConnected(): boolean }[] } })
+      .connectionPool?.pool;
+    if (pool?.[1]?.isConnected()) return broker.fetch(request);
+    const before = this.#firstFetches.get(nodeId) ?? Promise.resolve();
+    const mine = before.catch(() => undefined).then(() => broker.fetch(request));
+    this.#firstFetches.set(nodeId, mine);
+    return mine;
   }
 
   async close(): Promise<void> {
