@@ -1,9 +1,11 @@
 /**
  * A real Kafka protocol peer for tests. `KAFKA_BROKERS` (comma-separated host:port) if set, else
  * librdkafka's in-process mock cluster run by a small C launcher (test/helpers/kafka-mock/),
- * built once per run by global setup. One cluster per call; `stop()` ends it. No Docker path:
- * testcontainers' Kafka module is not installed and could not be exercised on a Docker-less
- * machine, so a real broker comes in through KAFKA_BROKERS instead.
+ * built once per run by global setup. One cluster per call; `stop()` ends it. Where the launcher
+ * cannot be built, or with KAFKA_TESTCONTAINERS=1, global setup starts testcontainers' Kafka
+ * module when a Docker engine answers, and it is used like KAFKA_BROKERS (topics created and
+ * deleted per call). That path needs Docker, so it was not exercised on the machine this was
+ * written on (no engine there).
  *
  * What librdkafka 2.0.2's mock cluster does with kafkajs 2.2.4 (pinned by
  * test/helpers/kafka-mock.test.ts; the rest observed by hand against the same launcher):
@@ -93,11 +95,21 @@ export function kafkaClient(brokers: string[], config: Partial<KafkaConfig> = {}
 
 export async function startKafka(options: StartKafkaOptions = {}): Promise<KafkaCluster> {
   const topics = options.topics ?? [];
-  const external = process.env.KAFKA_BROKERS?.split(',')
+  const external = (process.env.KAFKA_BROKERS || providedContainerBrokers())
+    ?.split(',')
     .map((b) => b.trim())
     .filter(Boolean);
   if (external?.length) return useExternal(external, topics);
   return startMock(await kafkaMockLauncherPath(), topics, options.brokers ?? 1);
+}
+
+/** The testcontainers Kafka global setup started (only when the mock could not be built). */
+function providedContainerBrokers(): string {
+  try {
+    return inject('kafkaContainerBrokers');
+  } catch {
+    return ''; // not inside a vitest worker
+  }
 }
 
 /** The binary global setup built (or its build error); outside vitest, build it here. */
