@@ -221,7 +221,10 @@ describe('kafka source, end to end', () => {
     const out = join(dir, 'plan.json');
     const r = await runCli(['plan', '-c', path, '--json', out]);
     expect(r.code, r.stderr).toBe(0);
-    const plan = JSON.parse(await readFile(out, 'utf8')) as { notes: string[]; partitions: { partition: number }[] };
+    const plan = JSON.parse(await readFile(out, 'utf8')) as {
+      notes: string[];
+      partitions: { partition: number }[];
+    };
     expect(plan.partitions.map((p) => p.partition).sort()).toEqual([0, 1, 2, 3]);
     for (const t of TOPICS)
       expect(plan.notes.some((n) => n.startsWith(`kafka ${t.name}/0: offsets `))).toBe(true);
