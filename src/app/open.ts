@@ -45,11 +45,16 @@ export function portsConfig(
 /** The sources a job can read; `type` tells them apart where a check is source-specific. */
 export type ReplaySource = PostgresSource | KafkaSource;
 
-export async function openSource(config: PortsConfig, logger: Logger): Promise<ReplaySource> {
+export async function openSource(
+  config: PortsConfig,
+  logger: Logger,
+  registry?: Registry,
+): Promise<ReplaySource> {
   const s = config.source;
   if (s.type === 'kafka') {
     return createKafkaSource(kafkaSourceInput(s, config.target.partitions, config.guardrails.onDisorder), {
       logger,
+      ...(registry ? { metrics: { registry, job: config.job } } : {}),
     });
   }
   return openPostgresSource(config, s, logger);

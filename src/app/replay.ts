@@ -76,7 +76,7 @@ export async function createReplay(config: JobConfig, opts: ReplayOptions = {}):
   try {
     store = closers.add('state store', await openStateStore(config, restart, logger), (s) => s.close());
     const lock = closers.add('run lock', await store.lock(config.job), (l) => l.release());
-    const source = closers.add('source', await openSource(config, logger), (s) => s.close());
+    const source = closers.add('source', await openSource(config, logger, registry), (s) => s.close());
     const { ids: partitions, perWindow } = await scanPartitions(config, source);
     await withSourceRetries(
       () => preflight(config, source, partitions, logger, RUN_ROUTING_SAMPLE_ROWS),

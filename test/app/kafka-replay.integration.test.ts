@@ -9,6 +9,7 @@
 import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { verifyReplay } from '../../src/app/index.js';
 import { runJob } from '../../src/cli/run.js';
@@ -236,9 +237,22 @@ describe('kafka source, end to end', () => {
   it('replays every record of the window once, in order, per partition; beyond-bound records are dead letters; verify is identical', async () => {
     await resetTarget();
     const path = await jobFile('clean');
-    const summary = await runJob(await loadJobConfig(path), { progress: false, logger: silentLogger() });
+    const registry = new Registry();
+    const summary = await runJob(await loadJobConfig(path), {
+      progress: false,
+      logger: silentLogger(),
+      registry,
+    });
     expect(summary.outcome, summary.error).toBe('done');
     await expectExactlyOnceInOrder();
+    // One shared scan read every record from the start offsets on, once.
+    const series = async (name: string) => (await registry.getSingleMetric(name)!.get()).values;
+    expect((await series('replay_kafka_scans_total')).map((v) => v.value)).toEqual([1]);
+    const read = (await series('replay_kafka_records_total')).reduce((s, v) => s + v.value, 0);
+    const inWindow = made.filter((m) => m.ts >= START && m.ts < END).length;
+    expect(read).toBeGreaterThanOrEqual(inWindow);
+    expect(read).toBeLessThanOrEqual(made.length);
+    expect((await series('replay_kafka_reorder_held_records')).map((v) => v.value)).toEqual([0]);
     const dl = await runCli(['dead-letters', 'list', '-c', path, '--json']);
     expect(dl.code, dl.stderr).toBe(0);
     const letters = JSON.parse(dl.stdout) as { reason: string; eventId: string | null }[];

@@ -13,6 +13,7 @@
  * cursor, before the reads; run all of them at once (`parallelPartitions ≥` their number), in
  * this process (the scan is shared through memory). `readsAllPartitionsTogether` says so.
  */
+import type { Registry } from 'prom-client';
 import type { Logger } from '../../common/logger.js';
 import { silentLogger } from '../../common/logger.js';
 import type {
@@ -26,6 +27,7 @@ import type {
 import { KafkaClient } from './client.js';
 import { createMapper, type RecordMapper } from './mapping.js';
 import type { PartitionSetup } from './merger.js';
+import { createKafkaSourceMetrics } from './metrics.js';
 import { type KafkaSourceInput, type KafkaSourceOptions, resolveKafkaOptions } from './options.js';
 import { countWindow, type KafkaPlan, prepareWindow, sampleDisorder, type WindowPrep } from './plan.js';
 import { Scan, type ScanContext } from './scan.js';
@@ -34,6 +36,8 @@ import type { TopicPartition } from './types.js';
 
 export interface KafkaSourceDeps {
   logger?: Logger;
+  /** Where the `replay_kafka_*` series go, labelled with `job`. */
+  metrics?: { registry: Registry; job: string };
 }
 
 interface Waiter {
@@ -68,11 +72,21 @@ export class KafkaSource implements Source {
     readonly client: KafkaClient,
     readonly topicPartitions: readonly TopicPartition[],
     private readonly logger: Logger,
+    metrics?: KafkaSourceDeps['metrics'],
   ) {
     const mappers: RecordMapper[] = topicPartitions.map((tp) =>
       createMapper(options.mapping, tp, options.ceptraPartitions),
     );
-    this.#ctx = { client, options, logger, tps: topicPartitions, mappers };
+    this.#ctx = {
+      client,
+      options,
+      logger,
+      tps: topicPartitions,
+      mappers,
+      ...(metrics
+        ? { metrics: { series: createKafkaSourceMetrics(metrics.registry), job: metrics.job } }
+        : {}),
+    };
   }
 
   /**
@@ -300,7 +314,7 @@ export async function createKafkaSource(
     await client.connect();
     const tps = await client.topicPartitions();
     logger.info({ topics: options.topics, topicPartitions: tps.length }, 'kafka source ready');
-    return new KafkaSource(options, client, tps, logger);
+    return new KafkaSource(options, client, tps, logger, deps.metrics);
   } catch (e) {
     await client.close().catch(() => undefined);
     throw e;

@@ -20,6 +20,7 @@ import type { KafkaClient } from './client.js';
 import { ConsumerFeed } from './feed.js';
 import type { RecordMapper } from './mapping.js';
 import { type KafkaBatch, Merger, type PartitionSetup } from './merger.js';
+import type { KafkaSourceMetrics } from './metrics.js';
 import type { KafkaSourceOptions } from './options.js';
 import { type TopicPartition, tpName } from './types.js';
 
@@ -29,6 +30,8 @@ export interface ScanContext {
   logger: Logger;
   tps: readonly TopicPartition[];
   mappers: readonly RecordMapper[];
+  /** With the job label, when the source reports to a registry. */
+  metrics?: { series: KafkaSourceMetrics; job: string };
 }
 
 export class Scan {
@@ -88,7 +91,7 @@ export class Scan {
 
   /** Checks the start offsets against the log and starts the consumer (none when nothing to read). */
   async start(): Promise<void> {
-    const { client, tps, mappers, options, logger } = this.#ctx;
+    const { client, tps, mappers, options, logger, metrics } = this.#ctx;
     const starts = new Map<number, number>();
     this.merger.startOffsets.forEach((s, t) => {
       if (!s.finished) starts.set(t, s.offset);
@@ -118,9 +121,17 @@ export class Scan {
       },
       'kafka scan starting',
     );
+    metrics?.series.scans.inc({ job: metrics.job });
     this.#feed = new ConsumerFeed(client.kafka, options, tps, starts, {
       onRecords: (t, records, next) => {
         if (this.#closed) return;
+        if (metrics && records.length > 0) {
+          const tp = tps[t]!;
+          metrics.series.records.inc(
+            { job: metrics.job, topic: tp.topic, partition: String(tp.partition) },
+            records.length,
+          );
+        }
         const map = mappers[t]!;
         if (records.length > 0) this.merger.feed(t, records.map(map));
         this.merger.skipTo(t, next);
@@ -155,7 +166,10 @@ export class Scan {
   #flow(): void {
     const m = this.merger;
     const feed = this.#feed;
+    const metrics = this.#ctx.metrics;
+    metrics?.series.held.set({ job: metrics.job }, m.pending);
     if (m.done) {
+      metrics?.series.paused.set({ job: metrics.job }, 0);
       void this.#stopFeed();
       return;
     }
@@ -174,6 +188,10 @@ export class Scan {
       for (const t of unfinished) if (!lag.has(t)) paused.add(t);
     }
     feed.setPaused(paused);
+    metrics?.series.paused.set(
+      { job: metrics.job },
+      paused.size - (this.#ctx.tps.length - unfinished.length),
+    );
   }
 
   /** Partition p's batches from this scan, until its share of the window is exhausted. */
