@@ -47,27 +47,17 @@
  *   seeks made right after run(), before the 3 s join completes, are applied once the assignment
  *   arrives. pause()/resume() per partition work (client-side).
  */
-import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
 import { type IHeaders, Kafka, type KafkaConfig, logLevel, Partitioners, type RecordMetadata } from 'kafkajs';
 import { inject } from 'vitest';
 import { buildKafkaMockLauncher } from './kafka-mock/build.js';
+import { type KafkaCluster, type KafkaTopicSpec, startMockCluster } from './kafka-mock/cluster.js';
 
-export interface KafkaTopicSpec {
-  name: string;
-  partitions: number;
-}
+export type { KafkaCluster, KafkaTopicSpec };
 
 export interface StartKafkaOptions {
   topics?: KafkaTopicSpec[];
   /** Mock brokers (1..16, default 1); ignored for KAFKA_BROKERS. */
   brokers?: number;
-}
-
-export interface KafkaCluster {
-  brokers: string[];
-  /** 'mock': the librdkafka mock cluster; 'external': KAFKA_BROKERS. */
-  kind: 'mock' | 'external';
-  stop(): Promise<void>;
 }
 
 export interface ProduceRecord {
@@ -78,9 +68,6 @@ export interface ProduceRecord {
   timestamp?: string;
   headers?: Record<string, string | Buffer>;
 }
-
-const START_TIMEOUT_MS = 10_000;
-const STOP_TIMEOUT_MS = 5_000;
 
 /** A kafkajs client with test defaults: quiet logs, short retries, so failures surface fast. */
 export function kafkaClient(brokers: string[], config: Partial<KafkaConfig> = {}): Kafka {
@@ -100,7 +87,7 @@ export async function startKafka(options: StartKafkaOptions = {}): Promise<Kafka
     .map((b) => b.trim())
     .filter(Boolean);
   if (external?.length) return useExternal(external, topics);
-  return startMock(await kafkaMockLauncherPath(), topics, options.brokers ?? 1);
+  return startMockCluster(await kafkaMockLauncherPath(), topics, options.brokers ?? 1);
 }
 
 /** The testcontainers Kafka global setup started (only when the mock could not be built). */
@@ -124,91 +111,6 @@ export async function kafkaMockLauncherPath(): Promise<string> {
   }
   if (error) throw new Error(error);
   return path || buildKafkaMockLauncher();
-}
-
-type Exit = { code: number | null; signal: NodeJS.Signals | null };
-
-async function startMock(launcher: string, topics: KafkaTopicSpec[], brokers: number): Promise<KafkaCluster> {
-  const args = [
-    '--brokers',
-    String(brokers),
-    ...topics.flatMap((t) => ['--topic', `${t.name}:${t.partitions}`]),
-  ];
-  // stdin is a pipe the launcher reads until EOF: stop() closes it, and so does our death.
-  const child = spawn(launcher, args, { stdio: ['pipe', 'pipe', 'pipe'] });
-  let stderr = '';
-  child.stderr.setEncoding('utf8').on('data', (d: string) => {
-    stderr += d;
-  });
-  const exited = new Promise<Exit>((resolve) =>
-    child.once('exit', (code, signal) => resolve({ code, signal })),
-  );
-  const describe = () => `Kafka mock launcher (${launcher} ${args.join(' ')})`;
-  const stop = async () => {
-    const exit = await stopChild(child, exited);
-    if (exit && exit.code !== 0 && exit.signal !== 'SIGKILL') {
-      throw new Error(
-        `${describe()} exited with code ${exit.code} (signal ${exit.signal}): ${stderr.trim()}`,
-      );
-    }
-  };
-
-  let line: string;
-  try {
-    line = await firstLine(child, exited);
-  } catch (e) {
-    await stopChild(child, exited);
-    const detail = stderr.trim() ? `\n${stderr.trim()}` : '';
-    throw new Error(`${describe()}: ${(e as Error).message}${detail}`);
-  }
-  const parsed = JSON.parse(line) as { bootstrap: string };
-  return { brokers: parsed.bootstrap.split(','), kind: 'mock', stop };
-}
-
-function firstLine(child: ChildProcessWithoutNullStreams, exited: Promise<Exit>): Promise<string> {
-  return new Promise((resolve, reject) => {
-    let out = '';
-    const timer = setTimeout(
-      () => reject(new Error(`no bootstrap line within ${START_TIMEOUT_MS} ms`)),
-      START_TIMEOUT_MS,
-    );
-    child.stdout.setEncoding('utf8').on('data', (d: string) => {
-      out += d;
-      const nl = out.indexOf('\n');
-      if (nl >= 0) {
-        clearTimeout(timer);
-        resolve(out.slice(0, nl));
-      }
-    });
-    // Spawn failures (ENOENT, EACCES) arrive as 'error' without an 'exit'.
-    child.once('error', (e) => {
-      clearTimeout(timer);
-      reject(e);
-    });
-    void exited.then(({ code, signal }) => {
-      clearTimeout(timer);
-      reject(new Error(`exited (code ${code}, signal ${signal}) before printing its bootstrap line`));
-    });
-  });
-}
-
-/** Closes stdin, waits for the exit, SIGKILLs after STOP_TIMEOUT_MS. Undefined if never spawned. */
-async function stopChild(
-  child: ChildProcessWithoutNullStreams,
-  exited: Promise<Exit>,
-): Promise<Exit | undefined> {
-  if (child.pid === undefined) return undefined;
-  if (child.exitCode === null && child.signalCode === null) {
-    child.stdin.end();
-    let timer: NodeJS.Timeout | undefined;
-    const timedOut = new Promise<'timeout'>((r) => {
-      timer = setTimeout(() => r('timeout'), STOP_TIMEOUT_MS);
-    });
-    const outcome = await Promise.race([exited, timedOut]);
-    clearTimeout(timer);
-    if (outcome === 'timeout') child.kill('SIGKILL');
-  }
-  return exited;
 }
 
 /** KAFKA_BROKERS: create the topics with kafkajs admin (real brokers support CreateTopics). */

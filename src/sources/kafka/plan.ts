@@ -79,6 +79,12 @@ async function pool<T, R>(
   return out;
 }
 
+/**
+ * A seek probe wants one record: fetches ask for this little (a broker still returns the whole
+ * first record batch at the offset, however large; it just adds no more batches after it).
+ */
+const PROBE_BYTES = 8_192;
+
 /** Reads [from, end) of a tp in chunks, calling `each` per record until it returns false. */
 async function scanRange(
   ctx: Ctx,
@@ -86,10 +92,11 @@ async function scanRange(
   from: number,
   end: number,
   each: (m: RawRecord) => boolean,
+  chunkBytes = ctx.options.maxBytesPerPartition,
 ): Promise<void> {
   let at = from;
   while (at < end) {
-    const recs = await ctx.client.read(ctx.tps[t]!, at, ctx.options.maxBytesPerPartition);
+    const recs = await ctx.client.read(ctx.tps[t]!, at, chunkBytes);
     if (recs.length === 0) return;
     for (const m of recs) {
       const o = Number(m.offset);
@@ -114,11 +121,18 @@ export async function prepareWindow(ctx: Ctx, window: TimeWindow): Promise<Windo
     const probe = {
       at: async (offset: number): Promise<TimedRecord | null> => {
         let found: TimedRecord | null = null;
-        await scanRange(ctx, i, offset, w.high, (m) => {
-          const r = ctx.mappers[i]!(m);
-          if (r.tsNs !== null) found = { offset: r.offset, tsNs: r.tsNs };
-          return found === null;
-        });
+        await scanRange(
+          ctx,
+          i,
+          offset,
+          w.high,
+          (m) => {
+            const r = ctx.mappers[i]!(m);
+            if (r.tsNs !== null) found = { offset: r.offset, tsNs: r.tsNs };
+            return found === null;
+          },
+          PROBE_BYTES,
+        );
         return found;
       },
     };
