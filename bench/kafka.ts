@@ -17,6 +17,7 @@ import { parseArgs } from 'node:util';
 import { Kafka, logLevel, Partitioners } from 'kafkajs';
 import { createKafkaSource } from '../src/sources/kafka/index.js';
 import type { TimeWindow } from '../src/sources/source.js';
+import { mulberry32 as rng } from '../src/sources/synthetic/prng.js';
 import { buildKafkaMockLauncher } from '../test/helpers/kafka-mock/build.js';
 import { type KafkaCluster, startMockCluster } from '../test/helpers/kafka-mock/cluster.js';
 import { machine } from './lib.js';
@@ -76,18 +77,6 @@ async function highWatermarks(brokers: string[]): Promise<Map<number, bigint>> {
   } finally {
     await admin.disconnect();
   }
-}
-
-/** mulberry32: the same topic on every run. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
-  };
 }
 
 /**

@@ -2,6 +2,7 @@
  * Fault injection state: the active fault set, a seeded RNG (mulberry32) so tests are
  * deterministic, the remaining `faultCount`, and the apply stall deadline.
  */
+import { mulberry32 } from '../sources/synthetic/prng.js';
 import { defaultSimFaults, resolveSimFaults, type SimFaults } from './options.js';
 
 export const RequestFault = {
@@ -12,17 +13,6 @@ export const RequestFault = {
   Transient: 'transient',
 } as const;
 export type RequestFault = (typeof RequestFault)[keyof typeof RequestFault];
-
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 export class FaultState {
   faults: SimFaults = defaultSimFaults;

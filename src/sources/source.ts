@@ -123,3 +123,12 @@ export interface Source {
 
 /** Compare two positions in (tsNs, eventId) order using the source's id order. */
 export type PositionCompare = (a: SourcePosition, b: SourcePosition) => number;
+
+/** `opts.batchSize`, checked: a positive integer (RangeError otherwise). */
+export function readBatchSize(opts: ReadOptions): number {
+  const { batchSize } = opts;
+  if (!Number.isSafeInteger(batchSize) || batchSize < 1) {
+    throw new RangeError(`batchSize must be a positive integer (got ${batchSize})`);
+  }
+  return batchSize;
+}

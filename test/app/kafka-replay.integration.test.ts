@@ -17,6 +17,7 @@ import { partitionForKey } from '../../src/common/fnv.js';
 import { silentLogger } from '../../src/common/logger.js';
 import { loadJobConfig } from '../../src/config/index.js';
 import { type SimServer, startSim } from '../../src/sim/index.js';
+import { mulberry32 as rng } from '../../src/sources/synthetic/prng.js';
 import { collect, runCli, spawnCli } from '../helpers/cli.js';
 import { type KafkaCluster, type ProduceRecord, produce, startKafka } from '../helpers/kafka.js';
 import { appliedOrder, resetSim, simTotals, until, waitApplied } from '../helpers/replay-fixture.js';
@@ -45,17 +46,6 @@ let dir: string;
 const made: Made[] = [];
 let expected: Map<number, string[]>;
 let outOfOrder: Made[];
-
-/** A small deterministic generator (mulberry32). */
-function rng(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
 
 /** One topic-partition's records: time walks forward with jitter inside the bound, ties, edges, a few far behind. */
 function series(topic: string, partition: number, n: number, seed: number): Made[] {

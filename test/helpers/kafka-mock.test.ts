@@ -4,11 +4,13 @@
  * cluster, and the mock-only findings are skipped or asserted with real Kafka's answer beside.
  * Each consumer group join costs the mock's fixed 3 s initial rebalance delay.
  */
+
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { connect } from 'node:net';
-import { AssignerProtocol, type Consumer, type IHeaders, type PartitionAssigner } from 'kafkajs';
+import type { Consumer, IHeaders, PartitionAssigner } from 'kafkajs';
 import { describe, expect, it, onTestFinished } from 'vitest';
+import { fixedAssigner } from '../../src/sources/kafka/feed.js';
 import {
   highWatermarks,
   type KafkaCluster,
@@ -117,30 +119,6 @@ async function groupConsumer(brokers: string[], options: { assigner?: PartitionA
   onTestFinished(() => consumer.disconnect());
   await consumer.connect();
   return consumer;
-}
-
-/** Gives the group's (single) member exactly `wanted`: the nearest kafkajs has to assign(). */
-function fixedAssigner(wanted: Record<string, number[]>): PartitionAssigner {
-  return () => ({
-    name: 'FixedAssigner',
-    version: 0,
-    async assign({ members }) {
-      return members.map((m, i) => ({
-        memberId: m.memberId,
-        memberAssignment: AssignerProtocol.MemberAssignment.encode({
-          version: 0,
-          assignment: i === 0 ? wanted : {},
-          userData: Buffer.alloc(0),
-        }),
-      }));
-    },
-    protocol({ topics }) {
-      return {
-        name: 'FixedAssigner',
-        metadata: AssignerProtocol.MemberMetadata.encode({ version: 0, topics, userData: Buffer.alloc(0) }),
-      };
-    },
-  });
 }
 
 describe('Kafka test peer', () => {

@@ -16,13 +16,14 @@
 import type { Registry } from 'prom-client';
 import type { Logger } from '../../common/logger.js';
 import { silentLogger } from '../../common/logger.js';
-import type {
-  EventBatch,
-  PartitionInfo,
-  ReadOptions,
-  Source,
-  SourcePosition,
-  TimeWindow,
+import {
+  type EventBatch,
+  type PartitionInfo,
+  type ReadOptions,
+  readBatchSize,
+  type Source,
+  type SourcePosition,
+  type TimeWindow,
 } from '../source.js';
 import { KafkaClient } from './client.js';
 import { createMapper, type RecordMapper } from './mapping.js';
@@ -154,10 +155,8 @@ export class KafkaSource implements Source {
     window: TimeWindow,
     opts: ReadOptions,
   ): AsyncGenerator<EventBatch> {
-    const { batchSize, signal } = opts;
-    if (!Number.isSafeInteger(batchSize) || batchSize < 1) {
-      throw new RangeError(`batchSize must be a positive integer (got ${batchSize})`);
-    }
+    const batchSize = readBatchSize(opts);
+    const { signal } = opts;
     if (!Number.isSafeInteger(partition) || partition < 0 || partition >= this.options.ceptraPartitions) {
       throw new RangeError(`partition ${partition} is not in 0..${this.options.ceptraPartitions - 1}`);
     }

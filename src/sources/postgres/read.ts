@@ -12,7 +12,13 @@ import type { Readable } from 'node:stream';
 import type pg from 'pg';
 import copyStreams from 'pg-copy-streams';
 import QueryStream from 'pg-query-stream';
-import type { EventBatch, ReadOptions, SourcePosition, TimeWindow } from '../source.js';
+import {
+  type EventBatch,
+  type ReadOptions,
+  readBatchSize,
+  type SourcePosition,
+  type TimeWindow,
+} from '../source.js';
 import { BatchBuilder, type HeldRows } from './batcher.js';
 import type { RowDecoder } from './decode.js';
 import { drain } from './drain.js';
@@ -104,10 +110,8 @@ export async function* readPartition(
   window: TimeWindow,
   opts: ReadOptions,
 ): AsyncGenerator<EventBatch> {
-  const { batchSize, signal } = opts;
-  if (!Number.isSafeInteger(batchSize) || batchSize < 1) {
-    throw new RangeError(`batchSize must be a positive integer (got ${batchSize})`);
-  }
+  const batchSize = readBatchSize(opts);
+  const { signal } = opts;
   signal?.throwIfAborted();
   let client: pg.PoolClient;
   try {

@@ -3,11 +3,13 @@
  * partial flushes), and computes the expected output independently (a per-tp classification and a
  * sort), for the merger's unit and property tests.
  */
+
 import { type KafkaBatch, Merger, type PartitionSetup } from '../../../src/sources/kafka/merger.js';
 import type { OnDisorder } from '../../../src/sources/kafka/options.js';
 import { type PartitionStart, restartOf } from '../../../src/sources/kafka/token.js';
 import { compareKeys, type Rec, type TopicPartition } from '../../../src/sources/kafka/types.js';
 import type { SourceEvent, SourcePosition, TimeWindow } from '../../../src/sources/source.js';
+import { mulberry32 } from '../../../src/sources/synthetic/prng.js';
 
 export interface SimRecord {
   offset: number;
@@ -48,18 +50,6 @@ export function toRec(t: number, r: SimRecord): Rec {
     schemaKey: 's',
   };
   return { offset: r.offset, partition: r.partition, tsNs: r.ts, event };
-}
-
-/** A deterministic PRNG (mulberry32) so a failing schedule replays. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 export function freshStarts(d: SimData): PartitionStart[] {
@@ -171,3 +161,6 @@ export function classify(batches: readonly KafkaBatch[]): {
 }
 
 export type { SourcePosition };
+
+/** A deterministic PRNG (mulberry32) so a failing schedule replays. */
+export const rng = mulberry32;
