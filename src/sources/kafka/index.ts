@@ -21,6 +21,6 @@ export {
   resolveKafkaOptions,
 } from './options.js';
 export type { DisorderSample, KafkaPlan, TpPlan } from './plan.js';
-export { type SeekResult, type TimeProbe, verifiedSeek } from './seek.js';
+export { SEEK_GUARD_RECORDS, type SeekResult, type TimeProbe, verifiedSeek } from './seek.js';
 export { decodeToken, encodeToken, type KafkaResumeToken, restartOf } from './token.js';
 export { compareKeys, KafkaPoisonReason, type OrderKey, type TopicPartition } from './types.js';

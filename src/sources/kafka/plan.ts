@@ -135,6 +135,15 @@ export async function prepareWindow(ctx: Ctx, window: TimeWindow): Promise<Windo
         );
         return found;
       },
+      range: async (from: number, to: number): Promise<TimedRecord[]> => {
+        const out: TimedRecord[] = [];
+        await scanRange(ctx, i, from, to, (m) => {
+          const r = ctx.mappers[i]!(m);
+          if (r.tsNs !== null) out.push({ offset: r.offset, tsNs: r.tsNs });
+          return true;
+        });
+        return out;
+      },
     };
     const cand = byTime.get(tp.topic)!.get(tp.partition) ?? null;
     const s = await verifiedSeek(t, w.low, w.high, cand, probe);

@@ -10,10 +10,19 @@
  *   invariant: the last timed record before `lo` is older than T, the first at or after `hi` is
  *   not. ~log2(high − low) single-record reads.
  *
- * With disorder, several offsets may pass the check; any one is an answer. Records before it are
- * never read: one more than maxDisorder out of place there is outside the replay's reach (the
- * plan's disorder sample shows how much disorder a topic has).
+ * - then guard: the GUARD timed records before the answer must all be older than T; if one is
+ *   not, the answer moves back to it and the guard reads again. Without it, one record far behind
+ *   its neighbours (beyond maxDisorder, e.g. a late producer) just before a run of records at or
+ *   after T is a transition the search can stop at, and that run — records of the window — would
+ *   never be read. Moving back only reads more, never less.
+ *
+ * With disorder, several offsets may pass; any one is an answer. Records before it are never
+ * read: a run of more than GUARD records beyond maxDisorder there is outside the replay's reach
+ * (the plan's disorder sample shows how much disorder a topic has).
  */
+
+/** Timed records before a seek answer that must all be older than T. */
+export const SEEK_GUARD_RECORDS = 64;
 
 /** The first record at or after an offset (below the end) that has an event time. */
 export interface TimedRecord {
@@ -23,6 +32,8 @@ export interface TimedRecord {
 
 export interface TimeProbe {
   at(offset: number): Promise<TimedRecord | null>;
+  /** The timed records in [from, to), in offset order. */
+  range(from: number, to: number): Promise<TimedRecord[]>;
 }
 
 export interface SeekResult {
@@ -47,6 +58,18 @@ export async function verifiedSeek(
     return r === null || r.offset >= high ? null : r;
   };
   if (low >= high) return { offset: high, verified: true, probes };
+  const guarded = async (offset: number, verified: boolean): Promise<SeekResult> => {
+    let s = offset;
+    while (s > low) {
+      probes++;
+      const before = await probe.range(Math.max(low, s - SEEK_GUARD_RECORDS), s);
+      const late = before.find((r) => r.tsNs >= t);
+      if (late === undefined) break;
+      s = late.offset;
+      verified = false;
+    }
+    return { offset: s, verified, probes };
+  };
   if (candidate !== null && candidate >= low && candidate <= high) {
     const c = candidate;
     const here = c < high ? await at(c) : null;
@@ -55,9 +78,7 @@ export async function verifiedSeek(
       const before = await at(c - 1);
       // The record just before c must exist and be older than T; anything else (a gap, a record
       // without a time) leaves the check inconclusive and the search decides.
-      if (before !== null && before.offset === c - 1 && before.tsNs < t) {
-        return { offset: c, verified: true, probes };
-      }
+      if (before !== null && before.offset === c - 1 && before.tsNs < t) return guarded(c, true);
     }
   }
   let lo = low;
@@ -68,5 +89,5 @@ export async function verifiedSeek(
     if (r === null || r.offset >= hi || r.tsNs >= t) hi = mid;
     else lo = r.offset + 1;
   }
-  return { offset: lo, verified: false, probes };
+  return guarded(lo, false);
 }

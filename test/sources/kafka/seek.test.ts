@@ -6,6 +6,7 @@ import {
   decodeToken,
   encodeToken,
   restartOf,
+  SEEK_GUARD_RECORDS,
   type TimeProbe,
   verifiedSeek,
 } from '../../../src/sources/kafka/index.js';
@@ -21,26 +22,51 @@ function probeOf(times: (number | null)[], reads: { n: number } = { n: 0 }): Tim
       }
       return null;
     },
+    async range(from, to) {
+      reads.n++;
+      const out = [];
+      for (let o = Math.max(0, from); o < Math.min(to, times.length); o++) {
+        const t = times[o];
+        if (t !== null && t !== undefined) out.push({ offset: o, tsNs: BigInt(t) });
+      }
+      return out;
+    },
   };
 }
 
-/** The seek's contract: the last timed record before it is older than T, the first at or after it is not. */
+/**
+ * The seek's contract: the timed records among the SEEK_GUARD_RECORDS offsets before it are older
+ * than T, the first timed record at or after it is not.
+ */
 function holds(times: (number | null)[], t: number, at: number, low = 0): boolean {
-  const before = times.slice(low, at).filter((x): x is number => x !== null);
+  const before = times
+    .slice(Math.max(low, at - SEEK_GUARD_RECORDS), at)
+    .filter((x): x is number => x !== null);
   const after = times.slice(at).find((x): x is number => x !== null);
-  return (before.length === 0 || before.at(-1)! < t) && (after === undefined || after >= t);
+  return before.every((x) => x < t) && (after === undefined || after >= t);
 }
 
 describe('verifiedSeek', () => {
-  it('accepts a right candidate with two reads', async () => {
+  it('accepts a right candidate with two reads, then the guard reads the records before it', async () => {
     const times = [1, 2, 3, 5, 8, 13];
     const reads = { n: 0 };
     expect(await verifiedSeek(5n, 0, 6, 3, probeOf(times, reads))).toEqual({
       offset: 3,
       verified: true,
-      probes: 2,
+      probes: 3,
     });
-    expect(reads.n).toBe(2);
+    expect(reads.n).toBe(3); // the candidate, the record before it, the guard's range
+  });
+
+  it('a record far behind its neighbours just before the window does not hide the records before it', async () => {
+    // Offsets 4..7 are at or after T = 10; offset 8 is a late record (3), then the clock goes on.
+    const times = [1, 2, 3, 5, 10, 11, 12, 13, 3, 14, 15, 16];
+    // Without the guard the search stops at 9 (8 < T ≤ 9) and 4..7 are never read.
+    const r = await verifiedSeek(10n, 0, times.length, null, probeOf(times));
+    expect(r.offset).toBe(4);
+    expect(r.verified).toBe(false);
+    // A broker's candidate right after the late record is moved back too.
+    expect((await verifiedSeek(10n, 0, times.length, 9, probeOf(times))).offset).toBe(4);
   });
 
   it("searches when the candidate is wrong (the mock's high watermark for any time)", async () => {
@@ -65,14 +91,37 @@ describe('verifiedSeek', () => {
         fc.integer({ min: -5, max: 65 }),
         fc.option(fc.nat({ max: 210 })),
         async (times, t, cand) => {
-          const reads = { n: 0 };
-          const r = await verifiedSeek(BigInt(t), 0, times.length, cand, probeOf(times, reads));
+          const r = await verifiedSeek(BigInt(t), 0, times.length, cand, probeOf(times));
           expect(holds(times, t, r.offset)).toBe(true);
-          expect(r.probes).toBeLessThanOrEqual(3 + Math.ceil(Math.log2(times.length + 1)) * 2);
           const sorted = [...times].filter((x): x is number => x !== null).sort((a, b) => a - b);
-          const s = await verifiedSeek(BigInt(t), 0, sorted.length, null, probeOf(sorted));
+          const reads = { n: 0 };
+          const s = await verifiedSeek(BigInt(t), 0, sorted.length, null, probeOf(sorted, reads));
           const first = sorted.findIndex((x) => x >= t);
           expect(s.offset).toBe(first < 0 ? sorted.length : first);
+          expect(s.probes).toBeLessThanOrEqual(2 + Math.ceil(Math.log2(sorted.length + 1)));
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+});
+
+describe('verifiedSeek with late records', () => {
+  it('property: in-order data with isolated records far behind: no in-order record at or after T is before the seek', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(fc.integer({ min: 0, max: 3 }), { minLength: 1, maxLength: 300 }),
+        fc.array(fc.nat({ max: 299 }), { maxLength: 12 }),
+        fc.integer({ min: 0, max: 500 }),
+        fc.option(fc.nat({ max: 300 })),
+        async (steps, lateAt, t, cand) => {
+          let clock = 0;
+          const times: number[] = steps.map((d) => (clock += d));
+          const late = new Set(lateAt.filter((i) => i < times.length && !lateAt.includes(i - 1)));
+          for (const i of late) times[i] = Math.max(0, times[i]! - 1000);
+          const r = await verifiedSeek(BigInt(t), 0, times.length, cand, probeOf(times));
+          const lost = times.slice(0, r.offset).filter((x, i) => !late.has(i) && x >= t);
+          expect(lost).toEqual([]);
         },
       ),
       { numRuns: 300 },
