@@ -84,7 +84,11 @@ export async function verifyReplay(config: JobConfig, opts: VerifyRunOptions = {
         partitions,
         fold: foldSpecOf(config),
         batchSize: config.flow.batchSize,
-        concurrency: Math.max(1, Math.min(4, config.flow.parallelPartitions)),
+        // Kafka partitions share one read of the topics: all of them at once (one pass, not N).
+        concurrency:
+          config.source.type === 'kafka'
+            ? partitions.length
+            : Math.max(1, Math.min(4, config.flow.parallelPartitions)),
       },
     );
     const suggestedJob = report.ok ? null : await nextGapJob(store, config.job);

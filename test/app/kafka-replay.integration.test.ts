@@ -256,6 +256,16 @@ describe('kafka source, end to end', () => {
     expect(v.report.ok).toBe(true);
     expect(v.report.compared).toBeGreaterThan(PARTS);
     expect(v.report.identical).toBe(v.report.compared);
+    expect(v.report.reread).toEqual([]);
+    // Without the stored fold (lost, or incompatible), verify re-reads the topics: once, shared.
+    const again = await verifyReplay(
+      await loadJobConfig(path, {
+        verify: { metrics: [{ name: 'amount_max', kind: 'max', field: '$.amount' }] },
+      }),
+      { logger: silentLogger() },
+    );
+    expect(again.report.reread).toEqual([0, 1, 2, 3]);
+    expect(again.report.ok, again.text).toBe(true);
   }, 60_000);
 
   it('kill -9 mid-run, then run again: exactly once, in order', async () => {

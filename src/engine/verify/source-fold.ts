@@ -32,6 +32,8 @@ export async function foldFromSource(
 ): Promise<SourceFoldResult> {
   const acc = new PaneAccumulator(spec);
   const queue = [...partitions];
+  // All at once: a source whose partitions share one read (Kafka) reads the topics once.
+  if (opts.concurrency >= partitions.length) source.expectReads?.(new Map(partitions.map((p) => [p, null])));
   let events = 0;
   let skipped = 0;
   const lane = async () => {
