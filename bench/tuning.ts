@@ -4,13 +4,15 @@
  * Scenarios live in bench/tuning/scenarios; each prints a table, writes an SVG under bench/results/
  * and appends a section to bench/RESULTS.md; a goals table closes the run.
  */
-import { writeFile } from 'node:fs/promises';
-import { loadavg } from 'node:os';
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { machine } from './lib.js';
 import type { GoalRow, TuningContext } from './tuning/context.js';
 import { ensureTable, tuningDatabase } from './tuning/dataset.js';
 import { parseTuningArgs, Scenario } from './tuning/options.js';
-import { appendResults, table } from './tuning/report.js';
+import { appendResults, redirectPlots, table } from './tuning/report.js';
 import { scalingScenario } from './tuning/scenarios/scaling.js';
 import { stepScenario } from './tuning/scenarios/step.js';
 import { type ThroughputResult, throughputScenario } from './tuning/scenarios/throughput.js';
@@ -18,6 +20,7 @@ import { utilisationScenario } from './tuning/scenarios/utilisation.js';
 
 async function main(): Promise<void> {
   const opts = parseTuningArgs(process.argv.slice(2));
+  if (!opts.record) redirectPlots(pathToFileURL(`${await mkdtemp(join(tmpdir(), 'cr-tuning-plots-'))}/`));
   const t0 = performance.now();
   const log = (s: string) => process.stdout.write(`${s}\n`);
   log(`tuning harness${opts.quick ? ' (--quick)' : ''}: ${opts.scenarios.join(', ')}`);

@@ -21,11 +21,18 @@ export function fmtNum(v: number): string {
   return v.toFixed(2);
 }
 
-/** Writes `bench/results/<name>.svg`; returns the path relative to bench/. */
+let plotsDir: URL = RESULTS_DIR;
+
+/** Plots of a run that is not recorded go elsewhere: the committed ones match RESULTS.md. */
+export function redirectPlots(dir: URL): void {
+  plotsDir = dir;
+}
+
+/** Writes `bench/results/<name>.svg` (or under redirectPlots' dir); returns the path relative to bench/. */
 export async function writePlot(name: string, spec: ChartSpec): Promise<string> {
-  await mkdir(RESULTS_DIR, { recursive: true });
-  await writeFile(new URL(`${name}.svg`, RESULTS_DIR), lineChart(spec));
-  return `results/${name}.svg`;
+  await mkdir(plotsDir, { recursive: true });
+  await writeFile(new URL(`${name}.svg`, plotsDir), lineChart(spec));
+  return plotsDir === RESULTS_DIR ? `results/${name}.svg` : new URL(`${name}.svg`, plotsDir).pathname;
 }
 
 /** Raw samples for a later look: `bench/results/<name>.json` (gitignored). */
