@@ -269,8 +269,9 @@ describe('kafka source, end to end', () => {
   }, 60_000);
 
   it('kill -9 mid-run, then run again: exactly once, in order', async () => {
-    // Slow responses keep the run mid-stream long enough to be killed.
-    await resetTarget({ latencyMs: [3, 6], seed: 5 });
+    // Slow responses keep the run mid-stream long enough to be killed: 4 partitions × 20 events
+    // per ~20 ms is ~4,000 events/s, so ~0.5 s of streaming after the 400th event is applied.
+    await resetTarget({ latencyMs: [15, 25], seed: 5 });
     const path = await jobFile(
       'killed',
       '{ mode: static, batchSize: 20, maxInFlight: 1, commitIntervalMs: 20 }',
