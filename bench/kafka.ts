@@ -332,7 +332,7 @@ async function main(): Promise<void> {
         b,
         (x) => x.seekS!,
         (n) => `${n.toFixed(1)} s`,
-      )}: ${b[0]!.probes} single-record probes, each a Fetch whose whole ${PRODUCE_BATCH}-record batch kafkajs decodes; the mock has no time index (it answers the high watermark for any time), so every topic-partition is binary-searched, where a broker with a time index has its answer verified in 2 probes. Without the seek, (b) from connect would be ${fmt(median(b.map(noSeek)))} records/s (${(median(b.map(noSeek)) / median(a.map(fromConnect))).toFixed(2)}× a).`,
+      )}: ${b[0]!.probes} single-record probes (a probe inside the ${PRODUCE_BATCH}-record batch fetched last is answered from it; each other one is a Fetch of a whole batch for kafkajs to decode); the mock has no time index (it answers the high watermark for any time), so every topic-partition is binary-searched, where a broker with a time index has its answer verified in 2 probes. Without the seek, (b) from connect would be ${fmt(median(b.map(noSeek)))} records/s (${(median(b.map(noSeek)) / median(a.map(fromConnect))).toFixed(2)}× a).`,
       `Checked every (b) round: exactly ${fmt(RECORDS)} events, no poison row, every CEPtra partition strictly (tsNs, eventId) ascending.`,
       '',
     ];

@@ -188,9 +188,16 @@ export class KafkaClient {
 
   /**
    * Records of a tp from `offset` (the first at or after it), one Fetch to its leader: at least one
-   * record when any exists below the high watermark, about `maxBytes` worth.
+   * record when any exists below the high watermark, about `maxBytes` worth. With `wholeBatches`,
+   * also the records before `offset` in the first record batch returned (a broker sends whole
+   * batches), for a caller that keeps them.
    */
-  async read(tp: TopicPartition, offset: number, maxBytes = 65_536): Promise<RawRecord[]> {
+  async read(
+    tp: TopicPartition,
+    offset: number,
+    maxBytes = 65_536,
+    wholeBatches = false,
+  ): Promise<RawRecord[]> {
     await this.connect();
     try {
       const leaders = this.#cluster.findLeaderForPartitions(tp.topic, [tp.partition]);
@@ -216,7 +223,7 @@ export class KafkaClient {
         .find((r) => r.topicName === tp.topic)
         ?.partitions.find((p) => p.partition === tp.partition);
       if (data === undefined) return [];
-      return new Batch(tp.topic, String(offset), data).messages;
+      return new Batch(tp.topic, wholeBatches ? '0' : String(offset), data).messages;
     } catch (e) {
       throw this.fail(e, `reading ${tp.topic}/${tp.partition} at offset ${offset}`);
     }

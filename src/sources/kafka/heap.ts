@@ -14,33 +14,44 @@ export class MinHeap<T> {
 
   push(v: T): void {
     const a = this.items;
+    const less = this.less;
+    let i = a.length;
     a.push(v);
-    let i = a.length - 1;
+    // Sift up with a hole: parents move down, v is written once.
     while (i > 0) {
       const up = (i - 1) >> 1;
-      if (!this.less(a[i]!, a[up]!)) break;
-      [a[i], a[up]] = [a[up]!, a[i]!];
+      const parent = a[up]!;
+      if (!less(v, parent)) break;
+      a[i] = parent;
       i = up;
     }
+    a[i] = v;
   }
 
   pop(): T | undefined {
     const a = this.items;
     const top = a[0];
     const last = a.pop();
-    if (a.length === 0 || last === undefined) return top;
-    a[0] = last;
+    const n = a.length;
+    if (n === 0 || last === undefined) return top;
+    const less = this.less;
+    // Sift down with a hole: the smaller child moves up, `last` is written once.
     let i = 0;
     for (;;) {
       const l = 2 * i + 1;
+      if (l >= n) break;
       const r = l + 1;
-      let m = i;
-      if (l < a.length && this.less(a[l]!, a[m]!)) m = l;
-      if (r < a.length && this.less(a[r]!, a[m]!)) m = r;
-      if (m === i) break;
-      [a[i], a[m]] = [a[m]!, a[i]!];
+      let m = l;
+      let child = a[l]!;
+      if (r < n && less(a[r]!, child)) {
+        m = r;
+        child = a[r]!;
+      }
+      if (!less(child, last)) break;
+      a[i] = child;
       i = m;
     }
+    a[i] = last;
     return top;
   }
 

@@ -10,6 +10,11 @@ import type { PartitionStart } from './token.js';
 import type { OrderKey } from './types.js';
 
 export interface Held {
+  /**
+   * `Number(tsNs)`: rounding to a double is monotonic, so `tsKey` ordering decides whenever the
+   * keys differ, and only equal keys fall back to the BigInt (far cheaper in the heap's compares).
+   */
+  tsKey: number;
   tsNs: bigint;
   eventId: string;
   tp: number;
@@ -20,13 +25,15 @@ export interface Held {
 }
 
 export const less = (a: Held, b: Held): boolean =>
-  a.tsNs !== b.tsNs
-    ? a.tsNs < b.tsNs
-    : a.eventId !== b.eventId
-      ? a.eventId < b.eventId
-      : a.tp !== b.tp
-        ? a.tp < b.tp
-        : a.offset < b.offset;
+  a.tsKey !== b.tsKey
+    ? a.tsKey < b.tsKey
+    : a.tsNs !== b.tsNs
+      ? a.tsNs < b.tsNs
+      : a.eventId !== b.eventId
+        ? a.eventId < b.eventId
+        : a.tp !== b.tp
+          ? a.tp < b.tp
+          : a.offset < b.offset;
 
 /** Held records of one partition in one tp, in offset order (head = lowest unreleased). */
 export class OffsetQueue {

@@ -275,6 +275,7 @@ export class Merger {
     }
     if (p.threshold !== null && compareKeys(e, p.threshold) <= 0) return; // emitted before the restart
     const h: Held = {
+      tsKey: Number(e.tsNs),
       tsNs: e.tsNs,
       eventId: e.eventId,
       tp: t,

@@ -85,6 +85,38 @@ async function pool<T, R>(
  */
 const PROBE_BYTES = 8_192;
 
+/**
+ * The records of a tp's last fetch. A broker answers a fetch with whole record batches, so a
+ * seek's probes — which converge inside one batch after a few steps — are mostly answered from
+ * the batch already fetched and decoded (the records at or after the offset, in log order, as a
+ * fetch there would start) instead of fetching and decoding it again.
+ */
+interface FetchCache {
+  recs: RawRecord[];
+}
+
+async function fetchAt(
+  ctx: Ctx,
+  t: number,
+  at: number,
+  bytes: number,
+  cache?: FetchCache,
+): Promise<RawRecord[]> {
+  const covers = (c: RawRecord[]) =>
+    c.length > 0 && at >= Number(c[0]!.offset) && at <= Number(c.at(-1)!.offset);
+  if (cache === undefined) return ctx.client.read(ctx.tps[t]!, at, bytes);
+  if (!covers(cache.recs)) cache.recs = await ctx.client.read(ctx.tps[t]!, at, bytes, true);
+  const c = cache.recs;
+  let lo = 0;
+  let hi = c.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (Number(c[mid]!.offset) < at) lo = mid + 1;
+    else hi = mid;
+  }
+  return c.slice(lo);
+}
+
 /** Reads [from, end) of a tp in chunks, calling `each` per record until it returns false. */
 async function scanRange(
   ctx: Ctx,
@@ -93,10 +125,11 @@ async function scanRange(
   end: number,
   each: (m: RawRecord) => boolean,
   chunkBytes = ctx.options.maxBytesPerPartition,
+  cache?: FetchCache,
 ): Promise<void> {
   let at = from;
   while (at < end) {
-    const recs = await ctx.client.read(ctx.tps[t]!, at, chunkBytes);
+    const recs = await fetchAt(ctx, t, at, chunkBytes, cache);
     if (recs.length === 0) return;
     for (const m of recs) {
       const o = Number(m.offset);
@@ -118,6 +151,7 @@ export async function prepareWindow(ctx: Ctx, window: TimeWindow): Promise<Windo
   );
   const results = await pool(tps, 8, async (tp, i) => {
     const w = marks.get(tp.topic)!.get(tp.partition) ?? { low: 0, high: 0 };
+    const cache: FetchCache = { recs: [] };
     const probe = {
       at: async (offset: number): Promise<TimedRecord | null> => {
         let found: TimedRecord | null = null;
@@ -132,16 +166,25 @@ export async function prepareWindow(ctx: Ctx, window: TimeWindow): Promise<Windo
             return found === null;
           },
           PROBE_BYTES,
+          cache,
         );
         return found;
       },
       range: async (from: number, to: number): Promise<TimedRecord[]> => {
         const out: TimedRecord[] = [];
-        await scanRange(ctx, i, from, to, (m) => {
-          const r = ctx.mappers[i]!(m);
-          if (r.tsNs !== null) out.push({ offset: r.offset, tsNs: r.tsNs });
-          return true;
-        });
+        await scanRange(
+          ctx,
+          i,
+          from,
+          to,
+          (m) => {
+            const r = ctx.mappers[i]!(m);
+            if (r.tsNs !== null) out.push({ offset: r.offset, tsNs: r.tsNs });
+            return true;
+          },
+          undefined,
+          cache,
+        );
         return out;
       },
     };
