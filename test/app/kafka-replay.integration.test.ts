@@ -202,6 +202,18 @@ async function expectExactlyOnceInOrder(want = expected): Promise<void> {
   for (const [p, ids] of want) expect(applied.get(p)).toEqual(ids);
 }
 
+/** Runs the job in this process to the end; its metrics registry, to read the Kafka series. */
+async function runDone(path: string): Promise<Registry> {
+  const registry = new Registry();
+  const summary = await runJob(await loadJobConfig(path), {
+    progress: false,
+    logger: silentLogger(),
+    registry,
+  });
+  expect(summary.outcome, summary.error).toBe('done');
+  return registry;
+}
+
 describe('kafka source, end to end', () => {
   it('the data exercises what it should', () => {
     expect(outOfOrder.length).toBeGreaterThan(5);
@@ -230,13 +242,7 @@ describe('kafka source, end to end', () => {
   it('replays every record of the window once, in order, per partition; beyond-bound records are dead letters; verify is identical', async () => {
     await resetTarget();
     const path = await jobFile('clean');
-    const registry = new Registry();
-    const summary = await runJob(await loadJobConfig(path), {
-      progress: false,
-      logger: silentLogger(),
-      registry,
-    });
-    expect(summary.outcome, summary.error).toBe('done');
+    const registry = await runDone(path);
     await expectExactlyOnceInOrder();
     // One shared scan read every record from the start offsets on, once.
     const series = async (name: string) => (await registry.getSingleMetric(name)!.get()).values;
@@ -300,13 +306,7 @@ describe('kafka source, end to end', () => {
       undefined,
       `windows:\n  - { start: ${iso(w1[0])}, end: ${iso(w1[1])} }\n  - { start: ${iso(w2[0])}, end: ${iso(w2[1])} }`,
     );
-    const registry = new Registry();
-    const summary = await runJob(await loadJobConfig(path), {
-      progress: false,
-      logger: silentLogger(),
-      registry,
-    });
-    expect(summary.outcome, summary.error).toBe('done');
+    const registry = await runDone(path);
     await expectExactlyOnceInOrder(expectation(made, [w1, w2]).expected);
     const scans = (await registry.getSingleMetric('replay_kafka_scans_total')!.get()).values;
     expect(scans.map((v) => v.value)).toEqual([2]);
