@@ -21,6 +21,7 @@ import { createHash } from 'node:crypto';
 import { appendFile } from 'node:fs/promises';
 import { PerformanceObserver, performance } from 'node:perf_hooks';
 import { BatchBuilder } from '../src/sources/postgres/batcher.js';
+import { CopyTextSplitter } from '../src/sources/postgres/copy-text.js';
 import { rowDecoder } from '../src/sources/postgres/decode.js';
 import { formatPgTimestamp, type TableMeta, timeCodec } from '../src/sources/postgres/index.js';
 import type { BytesKind } from '../src/sources/postgres/types.js';
@@ -38,7 +39,6 @@ const CHUNK = 65_536;
 // ---- the decoder before issue 11 item 4 (src/sources/postgres/copy-text.ts + decode.ts `copy`) ----
 
 const TAB = 0x09;
-const NL = 0x0a;
 const BS = 0x5c;
 type CopyRow = (Buffer | null)[];
 const simple: Record<number, number> = { 98: 8, 102: 12, 110: 10, 114: 13, 116: 9, 118: 11 };
@@ -106,34 +106,6 @@ function oldSplitRow(buf: Buffer, start: number, end: number, columns: number, e
   }
   if (col !== columns) throw new Error(`COPY row has ${col} fields, expected ${columns}`);
   return row;
-}
-
-class OldSplitter {
-  private rest: Buffer | null = null;
-  constructor(private readonly columns: number) {}
-  push(chunk: Buffer, onRow: (row: CopyRow) => void): void {
-    let pos = 0;
-    if (this.rest !== null) {
-      const nl = chunk.indexOf(NL);
-      if (nl < 0) {
-        this.rest = Buffer.concat([this.rest, chunk]);
-        return;
-      }
-      const joined = Buffer.concat([this.rest, chunk.subarray(0, nl)]);
-      this.rest = null;
-      onRow(oldSplitRow(joined, 0, joined.length, this.columns));
-      pos = nl + 1;
-    }
-    let bs = chunk.indexOf(BS, pos);
-    for (;;) {
-      const nl = chunk.indexOf(NL, pos);
-      if (nl < 0) break;
-      if (bs >= 0 && bs < pos) bs = chunk.indexOf(BS, pos);
-      onRow(oldSplitRow(chunk, pos, nl, this.columns, bs >= 0 && bs < nl));
-      pos = nl + 1;
-    }
-    if (pos < chunk.length) this.rest = Buffer.from(chunk.subarray(pos));
-  }
 }
 
 /** The old valid-row path of decode.ts `copy` (poison rows go to today's `copy`, which is unchanged). */
@@ -204,7 +176,7 @@ function oldDecoder(m: TableMeta): Decode {
   const decode = oldCopy(m);
   return (list, keep) => {
     const out = new BatchBuilder(0, 1000);
-    const splitter = new OldSplitter(5);
+    const splitter = new CopyTextSplitter(5, oldSplitRow);
     const onRow = (r: CopyRow) => decode(r, out);
     let n = 0;
     for (const c of list) {

@@ -17,7 +17,7 @@ import QueryStream from 'pg-query-stream';
 import { request } from 'undici';
 import { startSimChild } from '../src/sim/child.js';
 import { seedEvents } from '../src/sources/synthetic/index.js';
-import { adminDatabaseUrl, cpuSeconds, ensureDatabase, machine, runCli } from './lib.js';
+import { adminDatabaseUrl, cpuSeconds, ensureDatabase, machine, runReplayJob } from './lib.js';
 
 const { values } = parseArgs({
   options: {
@@ -147,28 +147,16 @@ async function main(): Promise<void> {
         [3, 'mode: adaptive'],
       ] as const) {
         await fetch(`${sim.url}/sim/reset`, { method: 'POST' });
-        const job = join(dir, 'job.yaml');
-        await writeFile(
-          job,
-          `job: bench-e2e
-window: { start: 2025-08-01T00:00:00Z, end: 2025-08-01T01:00:00Z }
-source: { type: postgres, url: "${url}", table: events }
-target: { url: "${sim.url}", partitions: ${PARTS} }
-flow: { ${flow}, parallelPartitions: ${PARALLEL} }
-state: { url: "${url}" }
-`,
-        );
         const simCpu0 = cpuSeconds(sim.child.pid!);
-        const r = await runCli(['run', '-c', job, '--restart', '--no-progress']);
-        if (r.code !== 0) throw new Error(`run failed (${r.code}): ${r.stderr.slice(-2000)}`);
-        const m = /events (\d+), .*?\((\d+) ms\)/.exec(r.stdout);
-        if (!m) throw new Error(`unexpected run output: ${r.stdout}`);
-        runs[k]!.push({
-          events: Number(m[1]),
-          seconds: Number(m[2]) / 1000,
-          cpuSeconds: r.cpuSeconds,
-          simCpu: cpuSeconds(sim.child.pid!) - simCpu0,
+        const r = await runReplayJob({
+          dir,
+          job: 'bench-e2e',
+          dbUrl: url,
+          targetUrl: sim.url,
+          partitions: PARTS,
+          flow: `${flow}, parallelPartitions: ${PARALLEL}`,
         });
+        runs[k]!.push({ ...r, simCpu: cpuSeconds(sim.child.pid!) - simCpu0 });
       }
       process.stdout.write(`round ${round + 1}/${ROUNDS} done\n`);
     }

@@ -1,7 +1,9 @@
 /** Shared bits of the benchmarks: machine description, databases, child CLI runs, CPU time. */
 import { execFileSync, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
 import { cpus, totalmem } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 
@@ -89,4 +91,53 @@ export function runCli(
       resolve({ code, stdout, stderr, cpuSeconds: cpu });
     });
   });
+}
+
+export interface ReplayBenchJob {
+  /** Folder for the job file. */
+  dir: string;
+  job: string;
+  /** Source table and state database. */
+  dbUrl: string;
+  targetUrl: string;
+  partitions: number;
+  /** The inside of `flow: { … }`. */
+  flow: string;
+  /** More top-level YAML (e.g. `verify: { enabled: false }`). */
+  extra?: string;
+}
+
+export interface ReplayBenchRun {
+  events: number;
+  /** The run's own duration (its summary line), start-up and shutdown excluded. */
+  seconds: number;
+  cpuSeconds: number;
+  /** The summary's `retries …;` text. */
+  retries: string;
+}
+
+/** A `run --restart` of the standard one-hour bench window through the built CLI; fails loudly. */
+export async function runReplayJob(j: ReplayBenchJob): Promise<ReplayBenchRun> {
+  const path = join(j.dir, `${j.job}.yaml`);
+  await writeFile(
+    path,
+    `job: ${j.job}
+window: { start: 2025-08-01T00:00:00Z, end: 2025-08-01T01:00:00Z }
+source: { type: postgres, url: "${j.dbUrl}", table: events }
+target: { url: "${j.targetUrl}", partitions: ${j.partitions} }
+flow: { ${j.flow} }
+state: { url: "${j.dbUrl}" }
+${j.extra ?? ''}
+`,
+  );
+  const r = await runCli(['run', '-c', path, '--restart', '--no-progress']);
+  if (r.code !== 0) throw new Error(`run failed (${r.code}): ${r.stderr.slice(-2000)}`);
+  const m = /events (\d+), .*?\((\d+) ms\)/.exec(r.stdout);
+  if (!m) throw new Error(`unexpected run output: ${r.stdout}`);
+  return {
+    events: Number(m[1]),
+    seconds: Number(m[2]) / 1000,
+    cpuSeconds: r.cpuSeconds,
+    retries: /retries ([^;]*);/.exec(r.stdout)?.[1] ?? '',
+  };
 }

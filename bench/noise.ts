@@ -5,13 +5,13 @@
  * `npx tsx bench/noise.ts [--rows 200000] [--no-record]` — prints events/s beside the fault-free
  * rate of the same mode and appends the table to bench/RESULTS.md.
  */
-import { appendFile, mkdtemp, writeFile } from 'node:fs/promises';
+import { appendFile, mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { startSimChild } from '../src/sim/child.js';
 import { seedEvents } from '../src/sources/synthetic/index.js';
-import { adminDatabaseUrl, cpuSeconds, ensureDatabase, machine, runCli } from './lib.js';
+import { adminDatabaseUrl, cpuSeconds, ensureDatabase, machine, runReplayJob } from './lib.js';
 
 const { values } = parseArgs({
   options: {
@@ -48,25 +48,18 @@ async function main(): Promise<void> {
           headers: { 'content-type': 'application/json' },
           body: JSON.stringify({ transientEventProbability: share, seed: 7 }),
         });
-        const job = join(dir, 'job.yaml');
-        await writeFile(
-          job,
-          `job: bench-noise
-window: { start: 2025-08-01T00:00:00Z, end: 2025-08-01T01:00:00Z }
-source: { type: postgres, url: "${url}", table: events }
-target: { url: "${sim.url}", partitions: ${PARTS} }
-flow: { mode: ${mode}, parallelPartitions: ${values.parallel} }
-state: { url: "${url}" }
-verify: { enabled: false }
-`,
-        );
         const simCpu0 = cpuSeconds(sim.child.pid!);
-        const r = await runCli(['run', '-c', job, '--restart', '--no-progress']);
-        if (r.code !== 0) throw new Error(`run failed (${r.code}): ${r.stderr.slice(-2000)}`);
-        const m = /events (\d+), .*?\((\d+) ms\)/.exec(r.stdout);
-        if (!m) throw new Error(`unexpected run output: ${r.stdout}`);
-        const rate = Number(m[1]) / (Number(m[2]) / 1000);
-        const retries = /retries ([^;]*);/.exec(r.stdout)?.[1] ?? '';
+        const r = await runReplayJob({
+          dir,
+          job: 'bench-noise',
+          dbUrl: url,
+          targetUrl: sim.url,
+          partitions: PARTS,
+          flow: `mode: ${mode}, parallelPartitions: ${values.parallel}`,
+          extra: 'verify: { enabled: false }',
+        });
+        const rate = r.events / r.seconds;
+        const retries = r.retries;
         if (share === 0) clean = rate;
         const simCpu = cpuSeconds(sim.child.pid!) - simCpu0;
         const line = `| ${mode} | ${(share * 100).toFixed(1)} % | ${Math.round(rate).toLocaleString('en-US')} | ${(rate / clean).toFixed(2)} | ${r.cpuSeconds.toFixed(1)} s / ${simCpu.toFixed(1)} s | ${retries} |`;
