@@ -153,23 +153,6 @@ export function kafkaSourceInput(
   ceptraPartitions: number,
   onDisorder: 'dead-letter' | 'send',
 ): KafkaSourceInput {
-  return {
-    brokers: [...s.brokers],
-    clientId: s.clientId,
-    topics: [...s.topics],
-    ssl: s.ssl,
-    ...(s.sasl ? { sasl: s.sasl } : {}),
-    mapping: s.mapping,
-    ceptraPartitions,
-    maxDisorderNs: s.maxDisorderNs,
-    onDisorder,
-    partitionBufferEvents: s.partitionBufferEvents,
-    reorderBufferRecords: s.reorderBufferRecords,
-    joinTimeoutMs: s.joinTimeoutMs,
-    connectionTimeoutMs: s.connectionTimeoutMs,
-    requestTimeoutMs: s.requestTimeoutMs,
-    maxWaitTimeMs: s.maxWaitTimeMs,
-    maxBytesPerPartition: s.maxBytesPerPartition,
-    sampleRecords: s.sampleRecords,
-  };
+  const { type: _type, partitions: _partitions, brokers, topics, ...options } = s;
+  return { ...options, brokers: [...brokers], topics: [...topics], ceptraPartitions, onDisorder };
 }

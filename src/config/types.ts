@@ -23,27 +23,20 @@ export interface PostgresSourceConfig {
   fetchRows: number;
 }
 
-/** A Kafka source: the options of `src/sources/kafka` in the job file's spelling, durations resolved. */
-export interface KafkaSourceConfig {
+/**
+ * A Kafka source: the options of `src/sources/kafka` in the job file's spelling, durations
+ * resolved; CEPtra's N comes from target.partitions and onDisorder from guardrails.
+ */
+export type KafkaSourceConfig = Omit<
+  import('../sources/kafka/options.js').KafkaSourceOptions,
+  'ceptraPartitions' | 'onDisorder' | 'brokers' | 'topics'
+> & {
   type: 'kafka';
   brokers: readonly string[];
-  clientId: string;
   topics: readonly string[];
-  ssl: boolean | { ca?: string; cert?: string; key?: string; rejectUnauthorized: boolean };
-  sasl?: { mechanism: 'plain' | 'scram-sha-256' | 'scram-sha-512'; username: string; password: string };
-  mapping: import('../sources/kafka/options.js').KafkaMapping;
   /** CEPtra partitions to replay: all (0..target.partitions-1) or a list. */
   partitions: 'all' | readonly number[];
-  maxDisorderNs: bigint;
-  partitionBufferEvents: number;
-  reorderBufferRecords: number;
-  joinTimeoutMs: number;
-  connectionTimeoutMs: number;
-  requestTimeoutMs: number;
-  maxWaitTimeMs: number;
-  maxBytesPerPartition: number;
-  sampleRecords: number;
-}
+};
 
 export type SourceConfig = PostgresSourceConfig | KafkaSourceConfig;
 
