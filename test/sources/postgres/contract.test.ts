@@ -1,8 +1,8 @@
 /** The Postgres source passes the shared Source contract (real Postgres, COPY and cursor readers). */
 import { afterAll, beforeAll } from 'vitest';
-import { createPostgresSource } from '../../../src/sources/postgres/index.js';
 import { createTestDatabase, type TestDatabase } from '../../helpers/pg.js';
-import { sourceContract } from '../source-contract.js';
+import { CONTRACT_PARTITIONS, sourceContract } from '../source-contract.js';
+import { source } from './fixtures.js';
 
 let db: TestDatabase;
 let n = 0;
@@ -20,7 +20,7 @@ for (const readMethod of ['copy', 'cursor'] as const) {
       async open(data) {
         await db.query(
           `CREATE TABLE ${table} (part int NOT NULL, et timestamptz NOT NULL, id text NOT NULL,
-             k bytea NOT NULL, payload bytea NOT NULL, sk text NOT NULL)`,
+             k bytea NOT NULL, payload bytea NOT NULL, schema text NOT NULL)`,
         );
         await db.query(`CREATE INDEX ON ${table} (part, et, id)`);
         const rows = [...data].flatMap(([p, evs]) => evs.map((e) => ({ p, e })));
@@ -37,22 +37,7 @@ for (const readMethod of ['copy', 'cursor'] as const) {
           ],
         );
         await db.query(`ANALYZE ${table}`);
-        return createPostgresSource({
-          url: db.url,
-          table,
-          columns: {
-            partition: 'part',
-            eventTime: 'et',
-            eventId: 'id',
-            key: 'k',
-            payload: 'payload',
-            schemaKey: 'sk',
-          },
-          partitions: 'all',
-          ceptraPartitions: 8,
-          readMethod,
-          fetchRows: 4,
-        });
+        return source(db, table, { ceptraPartitions: CONTRACT_PARTITIONS, readMethod, fetchRows: 4 });
       },
       async cleanup() {
         await db.query(`DROP TABLE ${table}`);
